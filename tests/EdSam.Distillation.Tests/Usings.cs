@@ -1,0 +1,1 @@
+namespace EdSam.Distillation.Tests;
