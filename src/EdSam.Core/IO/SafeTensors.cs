@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using TorchSharp;
@@ -103,6 +104,7 @@ public static class SafeTensors
         foreach (var (key, tensor) in tensors)
         {
             if (key is null) throw new ArgumentException("A tensor key is null.", nameof(tensors));
+            RequireValidText(key, $"Tensor key '{key}'", nameof(tensors));
             if (key == "__metadata__")
                 throw new ArgumentException("'__metadata__' is reserved by the safetensors format for the metadata map; rename the tensor.", nameof(tensors));
             if (tensor is null) throw new ArgumentException($"Tensor '{key}' is null.", nameof(tensors));
@@ -156,6 +158,8 @@ public static class SafeTensors
                 {
                     if (key is null || value is null)
                         throw new ArgumentException($"Metadata key '{key}' or its value is null; safetensors metadata is a map of strings.", nameof(metadata));
+                    RequireValidText(key, $"Metadata key '{key}'", nameof(metadata));
+                    RequireValidText(value, $"The metadata value of '{key}'", nameof(metadata));
                     json.WriteString(key, value);
                 }
                 json.WriteEndObject();
@@ -207,6 +211,21 @@ public static class SafeTensors
             stream.Write(flat.narrow(0, start, count).bytes);
         }
     }
+
+    // The header is UTF-8: a string with an unpaired surrogate has no UTF-8 form and would not survive a round trip.
+    private static void RequireValidText(string text, string what, string parameterName)
+    {
+        try
+        {
+            StrictUtf8.GetByteCount(text);
+        }
+        catch (EncoderFallbackException e)
+        {
+            throw new ArgumentException($"{what} is not valid Unicode text (it holds an unpaired surrogate), so it cannot be written as UTF-8.", parameterName, e);
+        }
+    }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private static void TryDelete(string path)
     {

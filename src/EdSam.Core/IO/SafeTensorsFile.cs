@@ -23,16 +23,14 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     private readonly Dictionary<string, SafeTensorInfo> _byKey;
     private readonly MemoryMappedFile? _mapping;
     private readonly MemoryMappedViewAccessor? _view;
-    private byte* _data; // first byte of the data buffer, or null after Dispose (and for an empty buffer)
     private bool _disposed;
 
-    private SafeTensorsFile(string path, SafeTensorsHeader header, MemoryMappedFile? mapping, MemoryMappedViewAccessor? view, byte* data)
+    private SafeTensorsFile(string path, SafeTensorsHeader header, MemoryMappedFile? mapping, MemoryMappedViewAccessor? view)
     {
         Path = path;
         _header = header;
         _mapping = mapping;
         _view = view;
-        _data = data;
         _byKey = header.Tensors.ToDictionary(t => t.Key, StringComparer.Ordinal);
         Keys = header.Tensors.Select(t => t.Key).ToArray();
     }
@@ -73,30 +71,23 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.RandomAccess);
         MemoryMappedFile? mapping = null;
         MemoryMappedViewAccessor? view = null;
-        bool pointerAcquired = false;
         try
         {
             var header = SafeTensorsHeader.Read(stream, path);
-            byte* data = null;
             if (header.DataLength > 0)
             {
                 mapping = MemoryMappedFile.CreateFromFile(stream, mapName: null, capacity: 0,
                     MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
                 view = mapping.CreateViewAccessor(header.DataStart, header.DataLength, MemoryMappedFileAccess.Read);
-                byte* viewStart = null;
-                view.SafeMemoryMappedViewHandle.AcquirePointer(ref viewStart);
-                pointerAcquired = true;
-                data = viewStart + view.PointerOffset;
             }
             else
             {
-                stream.Dispose(); // nothing to map
+                stream.Dispose(); // only zero-byte tensors: nothing to map
             }
-            return new SafeTensorsFile(path, header, mapping, view, data);
+            return new SafeTensorsFile(path, header, mapping, view);
         }
         catch
         {
-            if (pointerAcquired) view!.SafeMemoryMappedViewHandle.ReleasePointer();
             view?.Dispose();
             mapping?.Dispose();
             stream.Dispose();
@@ -122,13 +113,10 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         if (!_byKey.TryGetValue(key, out var info))
             throw new KeyNotFoundException($"{Path}: no tensor named '{key}' (the file holds {Count} tensors)");
 
-        var source = _data + info.DataBegin;
-        if (info.ScalarType == ScalarType.Bool) CheckBooleans(source, info);
-
         var tensor = torch.empty(info.Shape.ToArray(), info.ScalarType, torch.CPU);
         try
         {
-            CopyInto(tensor, source, info.ByteCount);
+            if (info.ByteCount > 0) CopyFromView(tensor, info);
             bool convert = dtype is { } wanted && wanted != info.ScalarType;
             bool move = device is not null && device.type != DeviceType.CPU;
             if (!convert && !move) return tensor;
@@ -141,25 +129,40 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         }
     }
 
-    /// <summary>Releases the memory mapping. Tensors already read are unaffected.</summary>
+    /// <summary>
+    /// Releases the memory mapping. Tensors already read are unaffected; a <see cref="Read"/> still running on another
+    /// thread finishes first, because each read holds a reference on the mapped view.
+    /// </summary>
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
-        if (_view is not null)
-        {
-            _data = null;
-            _view.SafeMemoryMappedViewHandle.ReleasePointer();
-            _view.Dispose();
-        }
+        _view?.Dispose();
         _mapping?.Dispose();
+    }
+
+    private void CopyFromView(Tensor tensor, SafeTensorInfo info)
+    {
+        // AcquirePointer counts a reference on the view, so a concurrent Dispose cannot unmap it under the copy.
+        var handle = _view!.SafeMemoryMappedViewHandle;
+        byte* viewStart = null;
+        handle.AcquirePointer(ref viewStart);
+        try
+        {
+            byte* source = viewStart + _view.PointerOffset + info.DataBegin;
+            if (info.ScalarType == ScalarType.Bool) CheckBooleans(source, info);
+            CopyInto(tensor, source, info.ByteCount);
+        }
+        finally
+        {
+            handle.ReleasePointer();
+        }
     }
 
     // TorchSharp exposes a CPU tensor's storage as a Span<byte>, which is limited to 2 GB: larger tensors are
     // filled in chunks through 1-D views of the same storage.
     private static void CopyInto(Tensor tensor, byte* source, long byteCount)
     {
-        if (byteCount == 0) return;
         if (byteCount <= int.MaxValue)
         {
             new ReadOnlySpan<byte>(source, (int)byteCount).CopyTo(tensor.bytes);

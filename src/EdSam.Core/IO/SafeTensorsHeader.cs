@@ -292,12 +292,17 @@ internal sealed class SafeTensorsHeader
         (prefix.Length >= 4 && prefix[0] == (byte)'P' && prefix[1] == (byte)'K' && prefix[2] == 3 && prefix[3] == 4)
         || (prefix.Length >= 2 && prefix[0] == 0x80 && prefix[1] is >= 2 and <= 5);
 
-    internal static SafeTensorsFormatException PickleRefusal(string path) => new(path, null,
-        "this looks like a PyTorch pickle checkpoint (torch.save / .pt / .pth / .bin / .ckpt). EdSam never unpickles files, "
-        + "because loading a pickle can run arbitrary code. Convert it once in Python: "
-        + "python -c \"import torch, safetensors.torch as st; st.save_file(torch.load('model.pt', map_location='cpu', weights_only=True), 'model.safetensors')\" "
-        + "(for a full checkpoint, save its state_dict; tensors that share memory need .clone().contiguous()). "
-        + "Hugging Face repositories usually ship model.safetensors already; `edsam convert` then maps HF <-> OpenAI key names.");
+    internal static SafeTensorsFormatException PickleRefusal(string path)
+    {
+        string name = Path.GetFileName(path);
+        string target = Path.ChangeExtension(name, ".safetensors");
+        return new SafeTensorsFormatException(path, null,
+            "this is a PyTorch pickle checkpoint (torch.save output, .pt/.pth/.bin/.ckpt), not safetensors. EdSam never "
+            + "unpickles files, because loading a pickle can run arbitrary code. Convert it once in Python (PyTorch >= 1.13): "
+            + $"python -c \"import torch, safetensors.torch; safetensors.torch.save_file(torch.load('{name}', map_location='cpu', weights_only=True), '{target}')\" "
+            + "(if it holds a whole training checkpoint, save its 'state_dict' entry; tensors that share storage need .contiguous().clone()). "
+            + "Hugging Face repositories usually ship model.safetensors already, and `edsam convert` maps Hugging Face <-> OpenAI CLIP key names.");
+    }
 
     private sealed record Declared(string Key, string DType, long[] Shape, ulong Begin, ulong End);
 }
