@@ -7,13 +7,13 @@ namespace EdSam.Tests.IO;
 
 public sealed class SafeTensorsFileTests : IDisposable
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("edsam-lazy-").FullName;
+    private readonly TemporaryFolder _folder = new("edsam-lazy-");
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose() => _folder.Dispose();
 
     private string SaveSample()
     {
-        string path = Path.Combine(_folder, "sample.safetensors");
+        string path = _folder.File("sample.safetensors");
         using var scope = NewDisposeScope();
         SafeTensors.Save(path, new Dictionary<string, Tensor>
         {
@@ -90,7 +90,7 @@ public sealed class SafeTensorsFileTests : IDisposable
     [Fact]
     public void A_file_of_only_empty_tensors_opens_without_mapping_anything()
     {
-        string path = Path.Combine(_folder, "empty.safetensors");
+        string path = _folder.File("empty.safetensors");
         using var scope = NewDisposeScope();
         SafeTensors.Save(path, new Dictionary<string, Tensor> { ["none"] = zeros(0, 3), ["also"] = zeros(4, 0, dtype: ScalarType.Int64) });
         using var file = SafeTensorsFile.Open(path);
@@ -106,15 +106,15 @@ public sealed class MemoryMeasurement;
 [Collection(nameof(MemoryMeasurement))]
 public sealed class SafeTensorsMemoryTests : IDisposable
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("edsam-memory-").FullName;
+    private readonly TemporaryFolder _folder = new("edsam-memory-");
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose() => _folder.Dispose();
 
     [SkippableFact]
     public void Dispose_unmaps_the_file_and_repeated_loads_do_not_grow_memory()
     {
         Skip.IfNot(RuntimeInformation.IsOSPlatform(OSPlatform.Linux), "reads /proc/self");
-        string path = Path.Combine(_folder, "big.safetensors");
+        string path = _folder.File("big.safetensors");
         using (var scope = NewDisposeScope())
             SafeTensors.Save(path, new Dictionary<string, Tensor> { ["w"] = ones(2 * 1024 * 1024) }); // 8 MB
 

@@ -16,7 +16,7 @@ namespace EdSam.Tests.IO;
 public sealed class SafeTensorsMutationTests(ITestOutputHelper output) : IDisposable
 {
     private const int Variants = 1_200;
-    private readonly string _folder = Directory.CreateTempSubdirectory("edsam-mutation-").FullName;
+    private readonly TemporaryFolder _folder = new("edsam-mutation-");
 
     // Written from the format specification, independently of the library's own table.
     private static readonly Dictionary<string, ScalarType> SpecDTypes = new()
@@ -28,7 +28,7 @@ public sealed class SafeTensorsMutationTests(ITestOutputHelper output) : IDispos
 
     private static readonly byte[] JsonPunctuation = "{}[],:\"0123456789-.e \\tF"u8.ToArray();
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose() => _folder.Dispose();
 
     [Fact]
     public void Every_corrupted_variant_is_rejected_or_loads_exactly_what_its_header_declares()
@@ -36,7 +36,7 @@ public sealed class SafeTensorsMutationTests(ITestOutputHelper output) : IDispos
         byte[] original = ValidFile();
         int headerEnd = 8 + (int)BinaryPrimitives.ReadUInt64LittleEndian(original);
         var random = new Random(20261125);
-        string path = Path.Combine(_folder, "variant.safetensors");
+        string path = _folder.File("variant.safetensors");
         int rejected = 0, loaded = 0, identical = 0;
         var otherFailures = new List<string>();
 
@@ -83,7 +83,7 @@ public sealed class SafeTensorsMutationTests(ITestOutputHelper output) : IDispos
 
     private byte[] ValidFile()
     {
-        string path = Path.Combine(_folder, "valid.safetensors");
+        string path = _folder.File("valid.safetensors");
         using var scope = NewDisposeScope();
         SafeTensors.Save(path, new Dictionary<string, Tensor>
         {

@@ -16,9 +16,9 @@ public sealed class SafeTensorsPropertyTests : IDisposable
         ScalarType.Int32, ScalarType.Int16, ScalarType.Int8, ScalarType.Byte, ScalarType.Bool,
     ];
 
-    private readonly string _folder = Directory.CreateTempSubdirectory("edsam-properties-").FullName;
+    private readonly TemporaryFolder _folder = new("edsam-properties-");
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose() => _folder.Dispose();
 
     [Property(MaxTest = 150)]
     public void Any_tensor_of_any_supported_dtype_round_trips_bit_exactly(byte dtypeChoice, byte rank, byte[] dimensions, int valueSeed)
@@ -26,7 +26,7 @@ public sealed class SafeTensorsPropertyTests : IDisposable
         var dtype = DTypes[dtypeChoice % DTypes.Length];
         // Rank 0 (scalar) to 4, each dimension 0–4: covers scalars, empty tensors and small n-d blocks.
         long[] shape = Enumerable.Range(0, rank % 5).Select(i => (long)((dimensions ?? []).ElementAtOrDefault(i) % 5)).ToArray();
-        string path = Path.Combine(_folder, "property.safetensors");
+        string path = _folder.File("property.safetensors");
         using var scope = NewDisposeScope();
         var original = RandomTensor(shape, dtype, new Random(valueSeed));
 
@@ -35,7 +35,7 @@ public sealed class SafeTensorsPropertyTests : IDisposable
 
         loaded.dtype.Should().Be(dtype);
         loaded.shape.Should().Equal(shape);
-        BytesOf(loaded).Should().Equal(BytesOf(original));
+        TensorDictionaryAssertions.BytesOf(loaded).Should().Equal(TensorDictionaryAssertions.BytesOf(original));
     }
 
     [Property(MaxTest = 60)]
@@ -46,15 +46,14 @@ public sealed class SafeTensorsPropertyTests : IDisposable
         var metadata = (metadataKeys ?? []).Where(IsWritable).Distinct(StringComparer.Ordinal).Take(8)
             .ToDictionary(k => k, k => new string(k.Reverse().ToArray()) + random.Next());
         metadata = metadata.Where(pair => IsWritable(pair.Value)).ToDictionary(pair => pair.Key, pair => pair.Value);
-        string path = Path.Combine(_folder, "keys.safetensors");
+        string path = _folder.File("keys.safetensors");
         using var scope = NewDisposeScope();
         var tensors = names.ToDictionary(k => k, _ => RandomTensor([random.Next(4)], DTypes[random.Next(DTypes.Length)], random));
 
         SafeTensors.Save(path, tensors, metadata);
         var loaded = SafeTensors.Load(path);
 
-        loaded.Keys.Should().BeEquivalentTo(names);
-        foreach (string name in names) BytesOf(loaded[name]).Should().Equal(BytesOf(tensors[name]));
+        loaded.ShouldBeBitwiseEqualTo(tensors);
         SafeTensors.ReadMetadata(path).Should().BeEquivalentTo(metadata);
     }
 
@@ -82,6 +81,4 @@ public sealed class SafeTensorsPropertyTests : IDisposable
         result.bytes = bytes;
         return result;
     }
-
-    private static byte[] BytesOf(Tensor tensor) => tensor.numel() == 0 ? [] : tensor.contiguous().bytes.ToArray();
 }

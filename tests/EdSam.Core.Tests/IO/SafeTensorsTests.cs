@@ -10,11 +10,11 @@ namespace EdSam.Tests.IO;
 
 public sealed class SafeTensorsTests : IDisposable
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("edsam-safetensors-").FullName;
+    private readonly TemporaryFolder _folder = new("edsam-safetensors-");
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose() => _folder.Dispose();
 
-    private string TempPath(string name = "model.safetensors") => Path.Combine(_folder, name);
+    private string TempPath(string name = "model.safetensors") => _folder.File(name);
 
     [SkippableFact]
     public void Loads_the_reference_tiny_vit_checkpoint_with_its_known_keys_and_shapes()
@@ -70,13 +70,7 @@ public sealed class SafeTensorsTests : IDisposable
         SafeTensors.Save(TempPath(), original, metadata);
         var loaded = SafeTensors.Load(TempPath());
 
-        loaded.Keys.Should().BeEquivalentTo(original.Keys);
-        foreach (var (key, expected) in original)
-        {
-            loaded[key].dtype.Should().Be(expected.dtype, key);
-            loaded[key].shape.Should().Equal(expected.shape, key);
-            loaded[key].bytes.ToArray().Should().Equal(expected.bytes.ToArray(), key);
-        }
+        loaded.ShouldBeBitwiseEqualTo(original);
         SafeTensors.ReadMetadata(TempPath()).Should().BeEquivalentTo(metadata);
     }
 
@@ -89,13 +83,7 @@ public sealed class SafeTensorsTests : IDisposable
         SafeTensors.Save(TempPath(), original);
         var again = SafeTensors.Load(TempPath());
 
-        again.Keys.Should().BeEquivalentTo(original.Keys);
-        foreach (var (key, tensor) in original)
-        {
-            again[key].dtype.Should().Be(tensor.dtype, key);
-            again[key].shape.Should().Equal(tensor.shape, key);
-            again[key].bytes.ToArray().Should().Equal(tensor.bytes.ToArray(), key);
-        }
+        again.ShouldBeBitwiseEqualTo(original);
         new FileInfo(TempPath()).Length.Should().BeGreaterThan(original.Values.Sum(t => t.numel() * t.ElementSize));
     }
 
@@ -165,7 +153,7 @@ public sealed class SafeTensorsTests : IDisposable
             .Should().Throw<ArgumentException>().WithMessage("*'z'*ComplexFloat32*");
 
         File.ReadAllBytes(TempPath()).Should().Equal(before);
-        Directory.GetFiles(_folder).Should().ContainSingle();
+        Directory.GetFiles(_folder.FullName).Should().ContainSingle();
     }
 
     [Fact]
