@@ -338,7 +338,7 @@ public class ClipTokenizerTests
     }
 
     [Fact]
-    public void A_vocab_json_without_the_special_tokens_or_not_an_object_is_a_clear_error()
+    public void A_vocab_json_without_the_special_tokens_with_bad_ids_or_not_an_object_is_a_clear_error()
     {
         using var directory = new ClipTokenizerTempDirectory();
         string vocab = Path.Combine(directory.Path, "vocab.json");
@@ -348,6 +348,14 @@ public class ClipTokenizerTests
         File.WriteAllText(vocab, """{"a": 0, "b": 1, "ab": 2}""");
         FluentActions.Invoking(() => ClipTokenizer.FromVocabAndMerges(vocab, merges))
             .Should().Throw<FormatException>().WithMessage("*<|startoftext|>*");
+
+        File.WriteAllText(vocab, """{"a": 0, "b": 0, "ab": 2, "<|startoftext|>": 3, "<|endoftext|>": 4}""");
+        FluentActions.Invoking(() => ClipTokenizer.FromVocabAndMerges(vocab, merges))
+            .Should().Throw<FormatException>().WithMessage("*id 0 to both 'a' and 'b'*");
+
+        File.WriteAllText(vocab, """{"a": 0, "b": 1, "ab": -2, "<|startoftext|>": 3, "<|endoftext|>": 4}""");
+        FluentActions.Invoking(() => ClipTokenizer.FromVocabAndMerges(vocab, merges))
+            .Should().Throw<FormatException>().WithMessage("*'ab' the id -2*");
 
         File.WriteAllText(vocab, """["a", "b"]""");
         FluentActions.Invoking(() => ClipTokenizer.FromVocabAndMerges(vocab, merges))

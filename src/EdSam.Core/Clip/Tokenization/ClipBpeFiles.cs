@@ -20,6 +20,9 @@ internal static class ClipBpeFiles
     /// <summary>The end-of-text special token.</summary>
     public const string EndOfText = "<|endoftext|>";
 
+    /// <summary>Largest token id accepted from a vocab.json (decoding keeps an array indexed by id).</summary>
+    public const int MaxTokenId = (1 << 24) - 1;
+
     /// <summary>Merges the reference keeps from the OpenAI file: 49,152 − 256 − 2 (vocabulary 49,408 with the specials).</summary>
     public const int OpenAiMergeCount = 49152 - 256 - 2;
 
@@ -91,8 +94,14 @@ internal static class ClipBpeFiles
         foreach (string special in new[] { StartOfText, EndOfText })
             if (!vocabulary.ContainsKey(special))
                 throw new FormatException($"'{vocabJsonPath}' has no '{special}' entry; a CLIP vocabulary needs both start and end of text tokens.");
+        var tokenById = new Dictionary<int, string>(vocabulary.Count);
         foreach ((string token, int id) in vocabulary)
-            if (id < 0) throw new FormatException($"'{vocabJsonPath}' gives the token '{token}' the negative id {id}.");
+        {
+            if (id is < 0 or > MaxTokenId)
+                throw new FormatException($"'{vocabJsonPath}' gives the token '{token}' the id {id}; ids must be between 0 and {MaxTokenId}.");
+            if (!tokenById.TryAdd(id, token))
+                throw new FormatException($"'{vocabJsonPath}' gives the id {id} to both '{tokenById[id]}' and '{token}'; each id must name one token.");
+        }
 
         string[] lines = File.ReadAllText(mergesTxtPath).Split('\n');
         var merges = new List<string>(lines.Length);
