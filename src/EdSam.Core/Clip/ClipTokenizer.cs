@@ -11,10 +11,11 @@ namespace EdSam.Clip;
 /// <c>SimpleTokenizer</c> (and open_clip / Hugging Face <c>CLIPTokenizer</c>) for the 49,408-token vocabulary.
 /// </summary>
 /// <remarks>
-/// <para>Pipeline: clean (ftfy's text repairs except mojibake detection, ending in Unicode NFC; HTML unescape twice
-/// as Python's <c>html.unescape</c>; whitespace runs → one space; lower-case) → split into words (special tokens, contractions, letter runs, single digits, other
-/// symbol runs) → bytes as GPT-2's byte characters, last one marked "&lt;/w&gt;" → BPE merges by rank.
-/// The BPE itself is <c>Microsoft.ML.Tokenizers</c>' <see cref="BpeTokenizer"/>, which keeps a thread-safe
+/// <para>Pipeline: clean (ftfy's text repairs except mojibake detection, ending in Unicode NFC; HTML unescape
+/// twice as Python's <c>html.unescape</c>; whitespace runs → one space; lower-case) → split into words (special
+/// tokens, contractions, letter runs, single digits, other symbol runs) → bytes as GPT-2's byte characters, the
+/// last one marked "&lt;/w&gt;" → BPE merges by rank. See <c>docs/decisions/tokenizer.md</c>.</para>
+/// <para>The BPE itself is <c>Microsoft.ML.Tokenizers</c>' <see cref="BpeTokenizer"/>, which keeps a thread-safe
 /// cache of merged words.</para>
 /// <para>Instances are immutable and safe to share between threads.</para>
 /// </remarks>

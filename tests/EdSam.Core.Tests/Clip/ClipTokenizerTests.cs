@@ -317,6 +317,22 @@ public class ClipTokenizerTests
             .Should().Throw<FormatException>().WithMessage($"*{path}*line 5*two symbols*'i n g'*");
     }
 
+    [SkippableFact]
+    public void A_bpe_merge_of_unknown_symbols_is_reported_with_its_line_number()
+    {
+        string[] lines;
+        using (var gzip = new GZipStream(File.OpenRead(ClipTokenizerReference.BpeGzPath), CompressionMode.Decompress))
+        using (var reader = new StreamReader(gzip, Encoding.UTF8))
+            lines = reader.ReadToEnd().Split('\n');
+        lines[9] = "qqq zzz";   // file line 10: neither side exists yet
+        using var directory = new ClipTokenizerTempDirectory();
+        string path = Path.Combine(directory.Path, "broken.txt.gz");
+        WriteGzip(path, string.Join("\n", lines));
+
+        FluentActions.Invoking(() => ClipTokenizer.FromBpeFile(path))
+            .Should().Throw<FormatException>().WithMessage("*line 10*'qqq zzz'*'qqq'*earlier merge*");
+    }
+
     [Fact]
     public void A_malformed_merges_txt_line_is_reported_with_its_line_number()
     {

@@ -52,10 +52,18 @@ internal static class ClipBpeFiles
             throw new FormatException(string.Create(CultureInfo.InvariantCulture,
                 $"'{path}' holds {available:N0} merge lines after its version line; the CLIP vocabulary needs {OpenAiMergeCount:N0}."));
 
+        // Each merge may only join symbols that exist by then: bytes, bytes with "</w>", or earlier merges.
+        var known = new HashSet<string>(ByteLevelAlphabet.VocabularyOrder.Select(c => c.ToString()), StringComparer.Ordinal);
+        known.UnionWith(ByteLevelAlphabet.VocabularyOrder.Select(c => c + EndOfWord));
         var merges = new List<string>(OpenAiMergeCount);
         for (int index = 1; index <= OpenAiMergeCount; index++)
         {
-            (string left, string right) = ParseMerge(lines[index], path, lineNumber: index + 1);
+            int lineNumber = index + 1;
+            (string left, string right) = ParseMerge(lines[index], path, lineNumber);
+            foreach (string part in new[] { left, right })
+                if (!known.Contains(part))
+                    throw new FormatException($"'{path}' line {lineNumber}: the merge '{lines[index]}' uses '{part}', which is neither a byte symbol nor the result of an earlier merge.");
+            known.Add(left + right);
             merges.Add(left + " " + right);
         }
 
