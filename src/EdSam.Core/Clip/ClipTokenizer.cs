@@ -68,11 +68,11 @@ public sealed class ClipTokenizer
     public int VocabularySize { get; }
 
     /// <summary>Loads OpenAI's <c>bpe_simple_vocab_16e6.txt.gz</c> (as shipped with CLIP and open_clip).</summary>
-    /// <param name="bpeGzPath">Path of the gzip-compressed merges file.</param>
+    /// <param name="bpeGzPath">Path of the gzip-compressed merges file (an unpacked <c>.txt</c> copy is accepted too).</param>
     /// <returns>A tokenizer with the reference 49,408-token vocabulary.</returns>
     /// <exception cref="FileNotFoundException">The file does not exist (the message names the path).</exception>
-    /// <exception cref="FormatException">The file is not gzip/UTF-8, has too few merges, or a merge line is not two
-    /// symbols (the message names the line).</exception>
+    /// <exception cref="FormatException">The file is not UTF-8 text (plain or gzip), has too few merges, or a merge
+    /// line is not two known symbols (the message names the line).</exception>
     public static ClipTokenizer FromBpeFile(string bpeGzPath) => new(ClipBpeFiles.ReadOpenAi(bpeGzPath));
 
     /// <summary>Loads Hugging Face's <c>vocab.json</c> and <c>merges.txt</c> (e.g. from <c>openai/clip-vit-base-patch32</c>).</summary>

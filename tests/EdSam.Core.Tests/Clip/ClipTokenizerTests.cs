@@ -280,14 +280,32 @@ public class ClipTokenizerTests
     }
 
     [Fact]
-    public void A_file_that_is_not_gzip_is_a_format_error_naming_it()
+    public void A_file_that_is_neither_gzip_nor_utf8_text_is_a_format_error_naming_it()
     {
         using var directory = new ClipTokenizerTempDirectory();
         string path = Path.Combine(directory.Path, "bpe.txt.gz");
-        File.WriteAllText(path, "#version: 0.2\nt h\n");
-
+        File.WriteAllBytes(path, [0x1F, 0x8B, 0x08, 0x00, 0xFF, 0xFE, 0x00]);   // a truncated gzip stream: no lines
         FluentActions.Invoking(() => ClipTokenizer.FromBpeFile(path))
-            .Should().Throw<FormatException>().WithMessage($"*{path}*gzip*");
+            .Should().Throw<FormatException>().WithMessage($"*{path}*0 merge lines*");
+
+        File.WriteAllBytes(path, [0x23, 0xC3, 0x28, 0x0A, 0xFF, 0xFE]);         // invalid UTF-8
+        FluentActions.Invoking(() => ClipTokenizer.FromBpeFile(path))
+            .Should().Throw<FormatException>().WithMessage($"*{path}*not a BPE merges file*");
+    }
+
+    [SkippableFact]
+    public void An_unpacked_bpe_text_file_loads_like_the_gzip_file()
+    {
+        var (_, _, _, cases) = ClipTokenizerReference.Cases;
+        using var directory = new ClipTokenizerTempDirectory();
+        string path = Path.Combine(directory.Path, "bpe_simple_vocab_16e6.txt");
+        using (var gzip = new GZipStream(File.OpenRead(ClipTokenizerReference.BpeGzPath), CompressionMode.Decompress))
+        using (var output = File.Create(path))
+            gzip.CopyTo(output);
+
+        ClipTokenizer tokenizer = ClipTokenizer.FromBpeFile(path);
+
+        tokenizer.Encode(cases[0].Text).Should().Equal(cases[0].Ids);
     }
 
     [Fact]
@@ -296,6 +314,9 @@ public class ClipTokenizerTests
         using var directory = new ClipTokenizerTempDirectory();
         string path = Path.Combine(directory.Path, "bpe.txt.gz");
         WriteGzip(path, "bpe_simple_vocab_16e6.txt#version: 0.2\ni n\nt h\n");
+        File.WriteAllText(path + ".txt", "#version: 0.2\ni n\nt h\n");
+        FluentActions.Invoking(() => ClipTokenizer.FromBpeFile(path + ".txt"))
+            .Should().Throw<FormatException>().WithMessage("*2 merge lines*48,894*");
 
         FluentActions.Invoking(() => ClipTokenizer.FromBpeFile(path))
             .Should().Throw<FormatException>().WithMessage("*2 merge lines*48,894*");

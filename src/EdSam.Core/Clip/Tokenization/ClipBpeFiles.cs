@@ -37,13 +37,17 @@ internal static class ClipBpeFiles
         string content;
         try
         {
-            using var gzip = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
-            using var reader = new StreamReader(gzip, new UTF8Encoding(false, throwOnInvalidBytes: true));
+            // The reference reads the .gz; an unpacked copy (bpe_simple_vocab_16e6.txt) is accepted as well.
+            using Stream file = File.OpenRead(path);
+            bool gzipped = file.ReadByte() == 0x1F && file.ReadByte() == 0x8B;
+            file.Position = 0;
+            using Stream text = gzipped ? new GZipStream(file, CompressionMode.Decompress) : file;
+            using var reader = new StreamReader(text, new UTF8Encoding(false, throwOnInvalidBytes: true));
             content = reader.ReadToEnd();
         }
         catch (Exception e) when (e is InvalidDataException or DecoderFallbackException)
         {
-            throw new FormatException($"'{path}' is not a gzip-compressed UTF-8 BPE merges file (OpenAI bpe_simple_vocab_16e6.txt.gz): {e.Message}", e);
+            throw new FormatException($"'{path}' is not a BPE merges file (OpenAI bpe_simple_vocab_16e6.txt.gz, gzip-compressed or plain UTF-8 text): {e.Message}", e);
         }
 
         string[] lines = content.Split('\n');
