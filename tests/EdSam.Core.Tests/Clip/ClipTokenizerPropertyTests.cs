@@ -7,7 +7,7 @@ namespace EdSam.Tests.Clip;
 /// <summary>Invariants of <see cref="ClipTokenizer"/> checked on generated inputs.</summary>
 public class ClipTokenizerPropertyTests
 {
-    private static readonly Config Checks = Config.QuickThrowOnFailure.WithMaxTest(150);
+    private static readonly Config Checks = Config.QuickThrowOnFailure.WithMaxTest(100);
 
     /// <summary>Any text: ASCII, punctuation, whitespace, accents, CJK, emoji, astral letters, entities.</summary>
     private static readonly Gen<string> AnyText =
