@@ -16,7 +16,7 @@ public enum FashionMnistDomain
     /// on white. Removes texture and shading, keeps only contours (PACS "sketch").</summary>
     Sketch,
 
-    /// <summary><c>blurred-noisy</c>: Gaussian blur (σ drawn per image in [1, 2] pixels at 28 px) plus colour
+    /// <summary><c>blurred-noisy</c>: Gaussian blur (σ drawn per image in [0.7, 1.5] pixels at 28 px) plus colour
     /// Gaussian noise (σ = 0.08). Loses fine detail and adds sensor noise (a low-quality camera).</summary>
     BlurredNoisy,
 

@@ -24,10 +24,10 @@ public sealed class FashionMnistRenderer
     public const int MaxImageSize = 1024;
 
     // Documented constants of the domains (docs/fashion-mnist-dg.md lists them).
-    internal const double BlurSigmaMin = 1.0, BlurSigmaMax = 2.0;      // pixels at 28 px
+    internal const double BlurSigmaMin = 0.7, BlurSigmaMax = 1.5;      // pixels at 28 px
     internal const double NoiseStd = 0.08;
     internal const double RotationMinDegrees = 15, RotationMaxDegrees = 45;
-    internal const float SketchEdgeLow = 0.15f, SketchEdgeHigh = 0.35f; // of the image's strongest edge
+    internal const float SketchEdgeLow = 0.2f, SketchEdgeHigh = 0.45f; // of the image's strongest edge
 
     /// <summary>Creates a renderer.</summary>
     /// <param name="imageSize">Side of the square output images in pixels, in [<see cref="MinImageSize"/>,
@@ -82,7 +82,7 @@ public sealed class FashionMnistRenderer
             FashionMnistDomain.Rotated => ToRgb(Resample(gray, RotationAngles(imageIds))),
             _ => throw new ArgumentOutOfRangeException(nameof(domain)),
         };
-        return scope.MoveToOuter(result.clamp_(0f, 1f).contiguous());
+        return scope.MoveToOuter(result.clamp(0f, 1f)); // out of place: result may be an expanded view
     }
 
     /// <summary>Renders pictures selected from an IDX image stack.</summary>
@@ -200,9 +200,8 @@ public sealed class FashionMnistRenderer
         using var texture = torch.tensor(textures, new long[] { batch, 3, ImageSize, ImageSize });
         using var alpha = gray.mul(1.6f).clamp_(0f, 1f);
         using var shade = gray.mul(0.7f).add_(0.3f);
-        using var foreground = shade.mul(tint);
         using var background = texture.mul(alpha.neg().add(1f));
-        return foreground.mul_(alpha).add_(background);
+        return shade.mul(tint).mul_(alpha).add_(background);
     }
 
     private double[] RotationAngles(IReadOnlyList<long> ids)
