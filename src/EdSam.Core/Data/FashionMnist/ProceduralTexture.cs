@@ -18,15 +18,28 @@ internal static class ProceduralTexture
             double orientation = rng.Uniform(0, Math.PI);
             waves[w] = (cycles * Math.Cos(orientation), cycles * Math.Sin(orientation), rng.Uniform(0, 2 * Math.PI));
         }
+        // sin(2π(fx·u + fy·v) + φ) = sin(2π fx u)·cos(2π fy v + φ) + cos(2π fx u)·sin(2π fy v + φ): per-column and
+        // per-row factors, so the pixel loop has no trigonometry.
+        var sinU = new double[waves.Length, size];
+        var cosU = new double[waves.Length, size];
+        var sinV = new double[waves.Length, size];
+        var cosV = new double[waves.Length, size];
+        for (int w = 0; w < waves.Length; w++)
+            for (int i = 0; i < size; i++)
+            {
+                double t = (i + 0.5) / size;
+                sinU[w, i] = Math.Sin(2 * Math.PI * waves[w].Fx * t);
+                cosU[w, i] = Math.Cos(2 * Math.PI * waves[w].Fx * t);
+                sinV[w, i] = Math.Sin(2 * Math.PI * waves[w].Fy * t + waves[w].Phase);
+                cosV[w, i] = Math.Cos(2 * Math.PI * waves[w].Fy * t + waves[w].Phase);
+            }
         int plane = size * size;
         for (int y = 0; y < size; y++)
         {
-            double v = (y + 0.5) / size;
             for (int x = 0; x < size; x++)
             {
-                double u = (x + 0.5) / size;
                 double mix = 0.5;
-                foreach (var (fx, fy, phase) in waves) mix += 0.25 * Math.Sin(2 * Math.PI * (fx * u + fy * v) + phase);
+                for (int w = 0; w < waves.Length; w++) mix += 0.25 * (sinU[w, x] * cosV[w, y] + cosU[w, x] * sinV[w, y]);
                 mix = Math.Clamp(mix + (rng.NextDouble() - 0.5) * 0.12, 0, 1);
                 int at = y * size + x;
                 rgb[at] = (float)(first.R + (second.R - first.R) * mix);

@@ -34,13 +34,17 @@ internal struct SplitMix64
     /// <summary>Uniform integer in [0, <paramref name="exclusiveMax"/>).</summary>
     public int NextInt(int exclusiveMax) => (int)(NextUInt64() % (ulong)exclusiveMax);
 
-    /// <summary>Standard normal sample (Box–Muller; one of the pair is discarded to keep the generator stateless
-    /// beyond its counter).</summary>
-    public double NextGaussian()
+    /// <summary>Fills <paramref name="values"/> with N(0, <paramref name="std"/>²) samples, using both outputs of
+    /// each Box–Muller pair.</summary>
+    public void FillGaussian(Span<float> values, double std)
     {
-        double u1 = 1.0 - NextDouble(); // (0, 1]: log is finite
-        double u2 = NextDouble();
-        return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2);
+        for (int i = 0; i < values.Length; i += 2)
+        {
+            double radius = Math.Sqrt(-2.0 * Math.Log(1.0 - NextDouble())) * std;
+            double angle = 2.0 * Math.PI * NextDouble();
+            values[i] = (float)(radius * Math.Cos(angle));
+            if (i + 1 < values.Length) values[i + 1] = (float)(radius * Math.Sin(angle));
+        }
     }
 
     /// <summary>Fisher–Yates shuffle in place.</summary>
