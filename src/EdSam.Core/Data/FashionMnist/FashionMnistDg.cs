@@ -214,7 +214,7 @@ public sealed class FashionMnistDg : IDomainDataset
         public override Tensor Load()
         {
             using var batch = owner.Renderer.Render(domain, owner.pictures.Images, [picture], [owner.pictures.Ids[picture]]);
-            return batch[0].clone();
+            return batch.squeeze(0); // a view that keeps the storage alive after the batch handle is disposed
         }
     }
 }

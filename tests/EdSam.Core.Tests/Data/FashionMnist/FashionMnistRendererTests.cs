@@ -25,6 +25,7 @@ public class FashionMnistRendererTests
     [MemberData(nameof(AllDomains))]
     public void Renders_float32_rgb_of_the_requested_size_within_0_1(FashionMnistDomain domain)
     {
+        using var scope = torch.NewDisposeScope(); // the assertions make many temporary tensors
         foreach (int size in new[] { 32, 21 })
         {
             using var images = RenderFirst(domain, size);
@@ -39,6 +40,7 @@ public class FashionMnistRendererTests
     [MemberData(nameof(AllDomains))]
     public void Same_ids_and_seed_give_identical_images_alone_or_in_a_batch(FashionMnistDomain domain)
     {
+        using var scope = torch.NewDisposeScope(); // the assertions make many temporary tensors
         using var first = RenderFirst(domain);
         using var again = RenderFirst(domain);
         first.allclose(again, rtol: 0, atol: 0).Should().BeTrue("rendering is a function of (seed, domain, image id)");
@@ -62,6 +64,7 @@ public class FashionMnistRendererTests
     [InlineData(FashionMnistDomain.Rotated, true)]
     public void Only_the_random_domains_depend_on_the_seed(FashionMnistDomain domain, bool random)
     {
+        using var scope = torch.NewDisposeScope(); // the assertions make many temporary tensors
         using var seed0 = RenderFirst(domain, seed: 0, count: 8);
         using var seed1 = RenderFirst(domain, seed: 1, count: 8);
         seed0.allclose(seed1, rtol: 0, atol: 0).Should().Be(!random);
@@ -70,6 +73,7 @@ public class FashionMnistRendererTests
     [Fact]
     public void Photo_at_28_pixels_is_the_picture_over_255_in_every_channel()
     {
+        using var scope = torch.NewDisposeScope(); // the assertions make many temporary tensors
         var pictures = EmbeddedPictures.Value;
         using var photo = RenderFirst(FashionMnistDomain.Photo, size: 28, count: 3);
         for (int i = 0; i < 3; i++)
@@ -86,6 +90,7 @@ public class FashionMnistRendererTests
     [Fact]
     public void Photo_is_gray_and_resizing_keeps_the_mean_brightness()
     {
+        using var scope = torch.NewDisposeScope(); // the assertions make many temporary tensors
         using var photo = RenderFirst(FashionMnistDomain.Photo);
         photo[.., 0].allclose(photo[.., 1], rtol: 0, atol: 0).Should().BeTrue();
         photo[.., 0].allclose(photo[.., 2], rtol: 0, atol: 0).Should().BeTrue();
@@ -96,6 +101,7 @@ public class FashionMnistRendererTests
     [Fact]
     public void Negative_is_one_minus_photo_and_its_mean_is_one_minus_the_photo_mean()
     {
+        using var scope = torch.NewDisposeScope(); // the assertions make many temporary tensors
         using var photo = RenderFirst(FashionMnistDomain.Photo);
         using var negative = RenderFirst(FashionMnistDomain.Negative);
         negative.allclose(1 - photo, rtol: 0, atol: 1e-6).Should().BeTrue();
@@ -107,6 +113,7 @@ public class FashionMnistRendererTests
     [Fact]
     public void Sketch_is_mostly_white_with_dark_lines_only_where_the_photo_has_edges()
     {
+        using var scope = torch.NewDisposeScope(); // the assertions make many temporary tensors
         using var sketch = RenderFirst(FashionMnistDomain.Sketch);
         sketch.mean().item<float>().Should().BeGreaterThan(0.7f, "a sketch is a white page with a few lines");
         double darkFraction = sketch.lt(0.5f).to_type(ScalarType.Float32).mean().item<float>();
@@ -137,6 +144,7 @@ public class FashionMnistRendererTests
     [Fact]
     public void Blurred_noisy_keeps_the_brightness_adds_noise_and_matches_a_blurred_photo_better_than_the_photo()
     {
+        using var scope = torch.NewDisposeScope(); // the assertions make many temporary tensors
         using var photo = RenderFirst(FashionMnistDomain.Photo, size: 28);
         using var degraded = RenderFirst(FashionMnistDomain.BlurredNoisy, size: 28);
         degraded.mean().item<float>().Should().BeApproximately(photo.mean().item<float>(), 0.05f);
@@ -159,6 +167,7 @@ public class FashionMnistRendererTests
     [Fact]
     public void Tinted_texture_adds_colour_and_fills_the_black_background()
     {
+        using var scope = torch.NewDisposeScope(); // the assertions make many temporary tensors
         using var photo = RenderFirst(FashionMnistDomain.Photo);
         using var painting = RenderFirst(FashionMnistDomain.TintedTexture);
         using var saturation = painting.amax([1]) - painting.amin([1]);
@@ -179,6 +188,7 @@ public class FashionMnistRendererTests
     [Fact]
     public void Rotation_angles_are_between_15_and_45_degrees_of_both_signs()
     {
+        using var scope = torch.NewDisposeScope(); // the assertions make many temporary tensors
         var renderer = new FashionMnistRenderer();
         var angles = Enumerable.Range(0, 1000).Select(i => renderer.RotationDegrees(i)).ToArray();
         angles.Select(Math.Abs).Should().OnlyContain(a => a >= 15 && a < 45);
@@ -190,6 +200,7 @@ public class FashionMnistRendererTests
     [Fact]
     public void Rotated_turns_a_marker_about_the_centre_by_the_reported_angle_clockwise()
     {
+        using var scope = torch.NewDisposeScope(); // the assertions make many temporary tensors
         // A 2 × 2 dot 8 px right of the centre (13.5, 13.5); after a clockwise turn by θ on screen (y down) its
         // centroid is at angle θ below the x axis: atan2(dy, dx) = θ, radius unchanged.
         var dot = new byte[28 * 28];
@@ -214,6 +225,7 @@ public class FashionMnistRendererTests
     [MemberData(nameof(AllDomains))]
     public void Every_domain_but_photo_differs_measurably_from_photo(FashionMnistDomain domain)
     {
+        using var scope = torch.NewDisposeScope(); // the assertions make many temporary tensors
         using var photo = RenderFirst(FashionMnistDomain.Photo);
         using var other = RenderFirst(domain);
         double difference = (other - photo).abs().mean().item<float>();
@@ -224,6 +236,7 @@ public class FashionMnistRendererTests
     [Fact]
     public void Bad_arguments_are_rejected_with_what_was_expected()
     {
+        using var scope = torch.NewDisposeScope(); // the assertions make many temporary tensors
         var renderer = new FashionMnistRenderer();
         using var wrongRank = torch.zeros(28, 28, ScalarType.Byte);
         var act = () => renderer.Render(FashionMnistDomain.Photo, wrongRank, [0]);
