@@ -1,4 +1,5 @@
 using EdSam.Data.Augmentation;
+using EdSam.Imaging;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
 
@@ -53,7 +54,7 @@ public sealed class ExampleDataset : torch.utils.data.Dataset<LoadedExample?>
     /// <summary>Decodes and transforms example <paramref name="index"/>. The caller (or the DataLoader) owns the
     /// returned image tensor. Returns null for a bad image under <see cref="BadInputPolicy.Skip"/>.</summary>
     /// <exception cref="FileNotFoundException">Missing image file (under <see cref="BadInputPolicy.Fail"/>).</exception>
-    /// <exception cref="DataInputException">Undecodable image (under <see cref="BadInputPolicy.Fail"/>).</exception>
+    /// <exception cref="ImageDecodeException">Undecodable image (under <see cref="BadInputPolicy.Fail"/>).</exception>
     public override LoadedExample? GetTensor(long index)
     {
         var example = examples[checked((int)index)];
@@ -62,7 +63,7 @@ public sealed class ExampleDataset : torch.utils.data.Dataset<LoadedExample?>
         {
             image = example.Image.Load();
         }
-        catch (Exception e) when (e is FileNotFoundException or DataInputException or IOException)
+        catch (Exception e) when (e is FileNotFoundException or ImageDecodeException or DataInputException or IOException)
         {
             guard.Report(e);
             return null;

@@ -29,6 +29,21 @@ public static class ExampleLoader
             options.DropLast, disposeBatch: options.DisposeBatches, disposeDataset: true);
     }
 
+    /// <summary>Batches a stream of examples (a <see cref="WebDataset.WebDatasetReader"/>, a
+    /// <see cref="Captions.CaptionTable"/>) without holding it in memory. TorchSharp's <c>DataLoader</c> cannot
+    /// do this: its data sets are indexed (<c>Count</c> + <c>GetTensor(index)</c>), a stream has neither.
+    /// Decoding still runs on <see cref="ExampleLoaderOptions.Workers"/> threads per batch, and
+    /// <see cref="ExampleLoaderOptions.Shuffle"/> uses a seeded shuffle buffer.</summary>
+    /// <param name="examples">The stream; enumerated once per enumeration of the result.</param>
+    /// <param name="options">Batch size, shuffle, seed, transform…; defaults when null.</param>
+    public static ExampleStreamLoader Stream(IEnumerable<Example> examples, ExampleLoaderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(examples);
+        options ??= new ExampleLoaderOptions();
+        options.Validate();
+        return new ExampleStreamLoader(examples, options);
+    }
+
     private static IEnumerable<long> LongRange(long count)
     {
         for (long i = 0; i < count; i++) yield return i;

@@ -1,4 +1,4 @@
-using TorchSharp;
+using EdSam.Imaging;
 using static TorchSharp.torch;
 
 namespace EdSam.Data;
@@ -15,7 +15,7 @@ public abstract class ImageSource
     /// <summary>Decodes the image. Returns a new float32 tensor of shape [3, H, W] with values in [0, 1] on the
     /// CPU; the caller owns (disposes) it.</summary>
     /// <exception cref="FileNotFoundException">The file is missing.</exception>
-    /// <exception cref="DataInputException">The bytes are not a decodable image; the message names the source.</exception>
+    /// <exception cref="ImageDecodeException">The bytes are not a decodable image; the message names the source.</exception>
     public abstract Tensor Load();
 
     /// <inheritdoc/>
@@ -69,8 +69,7 @@ public abstract class ImageSource
 
         public override Tensor Load()
         {
-            if (!File.Exists(path)) throw new FileNotFoundException($"Image file not found: {path}", path);
-            return ImageDecoding.DecodeFile(path);
+            return ImageDecoder.DecodeFile(path);
         }
     }
 
@@ -78,7 +77,7 @@ public abstract class ImageSource
     {
         public override string Description => description;
 
-        public override Tensor Load() => ImageDecoding.DecodeBytes(encoded, description);
+        public override Tensor Load() => ImageDecoder.Decode(encoded, description);
     }
 
     private sealed class FactoryImageSource(Func<Tensor> factory, string description) : ImageSource

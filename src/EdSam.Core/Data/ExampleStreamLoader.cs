@@ -1,0 +1,132 @@
+using EdSam.Data.Augmentation;
+using EdSam.Imaging;
+using static TorchSharp.torch;
+
+namespace EdSam.Data;
+
+/// <summary>Batches of a stream of examples; made by <see cref="ExampleLoader.Stream"/>. Each enumeration reads
+/// the stream once (one epoch); with <see cref="ExampleLoaderOptions.Shuffle"/>, epoch <c>e</c> shuffles with a
+/// seed made of (<see cref="ExampleLoaderOptions.Seed"/>, e).</summary>
+/// <remarks>With <see cref="ExampleLoaderOptions.DisposeBatches"/> (the default) a batch is disposed when the
+/// next one is requested, as TorchSharp's DataLoader does; otherwise the caller disposes each batch.</remarks>
+public sealed class ExampleStreamLoader : IEnumerable<ExampleBatch>
+{
+    private readonly IEnumerable<Example> examples;
+    private readonly ExampleLoaderOptions options;
+    private readonly BadInputGuard guard;
+    private int epoch;
+
+    internal ExampleStreamLoader(IEnumerable<Example> examples, ExampleLoaderOptions options)
+    {
+        this.examples = examples;
+        this.options = options;
+        guard = new BadInputGuard(options.BadInputPolicy, options.Logger);
+    }
+
+    /// <summary>Images skipped (under <see cref="BadInputPolicy.Skip"/>) so far; the stream's own reader counts
+    /// what it skipped (bad shards, bad rows) separately.</summary>
+    public long SkippedCount => guard.SkippedCount;
+
+    /// <summary>Reads the stream once, yielding batches (the last may be smaller unless
+    /// <see cref="ExampleLoaderOptions.DropLast"/>).</summary>
+    public IEnumerator<ExampleBatch> GetEnumerator()
+    {
+        int currentEpoch = epoch++;
+        var order = options.Shuffle
+            ? ShuffleBuffer(examples, options.ShuffleBufferSize, new Random(StableHash.Combine(options.Seed, currentEpoch, -2)))
+            : examples;
+        long position = 0;
+        var pending = new List<Example>(options.BatchSize);
+        foreach (var example in order)
+        {
+            pending.Add(example);
+            if (pending.Count < options.BatchSize) continue;
+            var batch = Load(pending, position, currentEpoch);
+            position += pending.Count;
+            pending.Clear();
+            if (batch is null) continue;
+            try { yield return batch; }
+            finally { if (options.DisposeBatches) batch.Dispose(); }
+        }
+        if (pending.Count > 0 && !options.DropLast && Load(pending, position, currentEpoch) is { } last)
+        {
+            try { yield return last; }
+            finally { if (options.DisposeBatches) last.Dispose(); }
+        }
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>Decodes and transforms a batch in parallel; each example's randomness is seeded by its position
+    /// in the epoch, so the result does not depend on thread timing. Null when every image was skipped.</summary>
+    private ExampleBatch? Load(List<Example> batch, long firstPosition, int currentEpoch)
+    {
+        var loaded = new LoadedExample?[batch.Count];
+        try
+        {
+            Parallel.For(0, batch.Count, new ParallelOptions { MaxDegreeOfParallelism = options.Workers }, i =>
+            {
+                loaded[i] = LoadOne(batch[i], StableHash.Combine(options.Seed, currentEpoch, firstPosition + i), options.Transform);
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count >= 1)
+        {
+            DisposeAll(loaded);
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+        }
+        try
+        {
+            return loaded.Any(x => x is not null) ? ExampleBatch.Collate(loaded, options.Device) : null;
+        }
+        finally
+        {
+            DisposeAll(loaded);
+        }
+    }
+
+    private LoadedExample? LoadOne(Example example, int seed, IImageTransform? transform)
+    {
+        Tensor image;
+        try
+        {
+            image = example.Image.Load();
+        }
+        catch (Exception e) when (e is FileNotFoundException or ImageDecodeException or DataInputException or IOException)
+        {
+            guard.Report(e);
+            return null;
+        }
+        if (transform is null) return new LoadedExample(example, image);
+        using (image) return new LoadedExample(example, transform.Apply(image, new Random(seed)));
+    }
+
+    private static void DisposeAll(LoadedExample?[] loaded)
+    {
+        foreach (var item in loaded) item?.Image.Dispose();
+    }
+
+    /// <summary>Fills a buffer of <paramref name="size"/> examples, then repeatedly emits a random one and refills
+    /// its slot from the stream; drains the buffer in random order at the end.</summary>
+    private static IEnumerable<Example> ShuffleBuffer(IEnumerable<Example> source, int size, Random random)
+    {
+        var buffer = new List<Example>(Math.Min(size, 4096));
+        foreach (var example in source)
+        {
+            if (buffer.Count < size)
+            {
+                buffer.Add(example);
+                continue;
+            }
+            int slot = random.Next(buffer.Count);
+            yield return buffer[slot];
+            buffer[slot] = example;
+        }
+        while (buffer.Count > 0)
+        {
+            int slot = random.Next(buffer.Count);
+            yield return buffer[slot];
+            buffer[slot] = buffer[^1];
+            buffer.RemoveAt(buffer.Count - 1);
+        }
+    }
+}
