@@ -9,7 +9,7 @@ public static class ShardList
     /// <summary>Expands brace patterns: numeric ranges <c>{000000..000099}</c> (zero padding kept: the width
     /// of the widest bound when a bound has a leading zero; descending ranges count down; an optional step
     /// <c>{0..10..2}</c>) and lists <c>{train,val}</c> (which may nest). Several groups give their product, the
-    /// leftmost group varying slowest. A pattern without braces expands to itself.</summary>
+    /// leftmost group varying slowest. A pattern without braces, or a group that is neither (<c>{x}</c>), stays literal.</summary>
     /// <param name="pattern">The pattern, e.g. <c>/data/cc3m/{00000..00331}.tar</c>.</param>
     /// <returns>The expanded names, in order.</returns>
     /// <exception cref="FormatException">Unbalanced braces or a malformed range; the message quotes the pattern.</exception>
@@ -46,20 +46,30 @@ public static class ShardList
             throw new ArgumentOutOfRangeException(nameof(shardIndex), shardIndex, $"The shard index must be in [0, {shardCount}).");
     }
 
-    private static void ExpandInto(string pattern, string original, List<string> output)
+    private static void ExpandInto(string pattern, string original, List<string> output) => ExpandInto("", pattern, original, output);
+
+    /// <summary>Expands <paramref name="pattern"/> and appends each result, prefixed by the already expanded
+    /// <paramref name="done"/>, to <paramref name="output"/>.</summary>
+    private static void ExpandInto(string done, string pattern, string original, List<string> output)
     {
         int open = pattern.IndexOf('{');
         if (open < 0)
         {
             if (pattern.Contains('}')) throw new FormatException($"Unbalanced '}}' in shard pattern '{original}'.");
-            output.Add(pattern);
+            output.Add(done + pattern);
             return;
         }
         int close = MatchingBrace(pattern, open, original);
         string prefix = pattern[..open], body = pattern[(open + 1)..close], suffix = pattern[(close + 1)..];
         if (prefix.Contains('}')) throw new FormatException($"Unbalanced '}}' in shard pattern '{original}'.");
-        foreach (string alternative in Alternatives(body, original))
-            ExpandInto(prefix + alternative + suffix, original, output);
+        if (Alternatives(body, original) is not { } alternatives)
+        {
+            // A group that is neither a list nor a range ("{x}") stays literal, as in the shell and braceexpand.
+            ExpandInto(done + prefix + "{" + body + "}", suffix, original, output);
+            return;
+        }
+        foreach (string alternative in alternatives)
+            ExpandInto(done + prefix, alternative + suffix, original, output);
     }
 
     private static int MatchingBrace(string pattern, int open, string original)
@@ -74,14 +84,14 @@ public static class ShardList
     }
 
     /// <summary>The alternatives of one brace group's body: a numeric range, or a comma list (items may hold
-    /// nested groups, expanded later by the caller's recursion).</summary>
-    private static IEnumerable<string> Alternatives(string body, string original)
+    /// nested groups, expanded later by the caller's recursion); null when the group is neither.</summary>
+    private static IEnumerable<string>? Alternatives(string body, string original)
     {
         if (TrySplitTopLevel(body, out var items)) return items;
         string[] parts = body.Split("..");
         if (parts.Length is 2 or 3 && parts.All(p => p.Length > 0))
             return Range(parts, original);
-        throw new FormatException($"Brace group '{{{body}}}' in shard pattern '{original}' is neither a list {{a,b}} nor a range {{000..099}}.");
+        return null;
     }
 
     private static bool TrySplitTopLevel(string body, out List<string> items)
