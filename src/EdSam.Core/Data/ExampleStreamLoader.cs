@@ -1,5 +1,3 @@
-using EdSam.Data.Augmentation;
-using EdSam.Imaging;
 using static TorchSharp.torch;
 
 namespace EdSam.Data;
@@ -66,7 +64,7 @@ public sealed class ExampleStreamLoader : IEnumerable<ExampleBatch>
         {
             Parallel.For(0, batch.Count, new ParallelOptions { MaxDegreeOfParallelism = options.Workers }, i =>
             {
-                loaded[i] = LoadOne(batch[i], StableHash.Combine(options.Seed, currentEpoch, firstPosition + i), options.Transform);
+                loaded[i] = LoadedExample.Load(batch[i], options.Transform, StableHash.Combine(options.Seed, currentEpoch, firstPosition + i), guard);
             });
         }
         catch (AggregateException e) when (e.InnerExceptions.Count >= 1)
@@ -82,22 +80,6 @@ public sealed class ExampleStreamLoader : IEnumerable<ExampleBatch>
         {
             DisposeAll(loaded);
         }
-    }
-
-    private LoadedExample? LoadOne(Example example, int seed, IImageTransform? transform)
-    {
-        Tensor image;
-        try
-        {
-            image = example.Image.Load();
-        }
-        catch (Exception e) when (e is FileNotFoundException or ImageDecodeException or DataInputException or IOException)
-        {
-            guard.Report(e);
-            return null;
-        }
-        if (transform is null) return new LoadedExample(example, image);
-        using (image) return new LoadedExample(example, transform.Apply(image, new Random(seed)));
     }
 
     private static void DisposeAll(LoadedExample?[] loaded)

@@ -63,9 +63,17 @@ public abstract class ImageSource
         return new FactoryImageSource(factory, description);
     }
 
+    /// <summary>The file behind this source, or null; lets writers copy encoded files without re-encoding.</summary>
+    internal virtual string? FilePath => null;
+
+    /// <summary>The encoded bytes behind this source, or null.</summary>
+    internal virtual byte[]? EncodedBytes => null;
+
     private sealed class FileImageSource(string path) : ImageSource
     {
         public override string Description => path;
+
+        internal override string? FilePath => path;
 
         public override Tensor Load()
         {
@@ -76,6 +84,8 @@ public abstract class ImageSource
     private sealed class EncodedImageSource(byte[] encoded, string description) : ImageSource
     {
         public override string Description => description;
+
+        internal override byte[]? EncodedBytes => encoded;
 
         public override Tensor Load() => ImageDecoder.Decode(encoded, description);
     }

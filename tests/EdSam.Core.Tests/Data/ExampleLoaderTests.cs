@@ -2,6 +2,7 @@ using EdSam.Data;
 using EdSam.Data.Augmentation;
 using EdSam.Data.WebDataset;
 using EdSam.Imaging;
+using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
 
 namespace EdSam.Tests.Data;
@@ -113,5 +114,55 @@ public class ExampleLoaderTests
 
         new ExampleLoaderOptions { BatchSize = 0, Workers = 0, ShuffleBufferSize = 0 }.Invoking(o => o.Validate())
             .Should().Throw<ArgumentException>().WithMessage("*BatchSize*ShuffleBufferSize*Workers*");
+    }
+
+    [Fact]
+    public void Decoded_per_example_images_are_released_once_the_batch_is_collated()
+    {
+        var recording = new RecordingTransform(Square8);
+        using (var loader = ExampleLoader.Create(Examples(6), new ExampleLoaderOptions { BatchSize = 4, Transform = recording, Workers = 2 }))
+            foreach (var batch in loader) batch.Images.shape[0].Should().BeGreaterThan(0);
+        using var live = zeros(1);
+        live.IsInvalid.Should().BeFalse("IsInvalid tells a disposed tensor from a live one");
+        recording.Outputs.Should().HaveCount(6);
+        recording.Outputs.Should().OnlyContain(t => t.IsInvalid, "each decoded image is disposed after collation: no leak per example");
+    }
+
+    [Fact]
+    public void Skipped_images_are_logged_as_warnings_naming_the_file()
+    {
+        using var folder = new TempFolder();
+        var logger = new ListLogger();
+        var example = new Example("gone", ImageSource.FromFile(folder.File("gone.png")));
+        var stream = ExampleLoader.Stream([example, example], new ExampleLoaderOptions { BadInputPolicy = BadInputPolicy.Skip, Logger = logger });
+        stream.ToList().Should().BeEmpty();
+        stream.SkippedCount.Should().Be(2);
+        logger.Messages.Should().HaveCount(2).And.OnlyContain(m => m.Level == LogLevel.Warning && m.Text.Contains(folder.File("gone.png")));
+    }
+
+    private sealed class RecordingTransform(IImageTransform inner) : IImageTransform
+    {
+        public List<Tensor> Outputs { get; } = [];
+
+        public Tensor Apply(Tensor image, Random random)
+        {
+            var output = inner.Apply(image, random);
+            lock (Outputs) Outputs.Add(output);
+            return output;
+        }
+    }
+
+    private sealed class ListLogger : ILogger
+    {
+        public List<(LogLevel Level, string Text)> Messages { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (Messages) Messages.Add((logLevel, formatter(state, exception)));
+        }
     }
 }

@@ -16,6 +16,9 @@ internal static class ImageOps
             throw new ArgumentException($"{transform} expects a float image tensor [3, H, W]; got {image.dtype} [{string.Join(", ", image.shape)}].", nameof(image));
     }
 
+    public static double RequireProbability(double probability, string name) =>
+        probability is >= 0 and <= 1 ? probability : throw new ArgumentOutOfRangeException(name, probability, "A probability must be in [0, 1].");
+
     /// <summary>Luma as [1, H, W].</summary>
     public static Tensor Grayscale(Tensor image)
     {

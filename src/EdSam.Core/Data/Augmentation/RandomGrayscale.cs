@@ -10,8 +10,7 @@ public sealed class RandomGrayscale : IImageTransform
     /// <param name="probability">Chance of converting, in [0, 1].</param>
     public RandomGrayscale(double probability = 0.1)
     {
-        if (!(probability >= 0 && probability <= 1)) throw new ArgumentOutOfRangeException(nameof(probability), probability, "A probability must be in [0, 1].");
-        Probability = probability;
+        Probability = ImageOps.RequireProbability(probability, nameof(probability));
     }
 
     /// <summary>Chance of converting.</summary>

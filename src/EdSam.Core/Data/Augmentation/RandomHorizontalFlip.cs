@@ -9,8 +9,7 @@ public sealed class RandomHorizontalFlip : IImageTransform
     /// <param name="probability">Chance of a flip, in [0, 1].</param>
     public RandomHorizontalFlip(double probability = 0.5)
     {
-        if (!(probability >= 0 && probability <= 1)) throw new ArgumentOutOfRangeException(nameof(probability), probability, "A probability must be in [0, 1].");
-        Probability = probability;
+        Probability = ImageOps.RequireProbability(probability, nameof(probability));
     }
 
     /// <summary>Chance of a flip.</summary>

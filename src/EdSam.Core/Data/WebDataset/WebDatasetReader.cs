@@ -11,7 +11,8 @@ namespace EdSam.Data.WebDataset;
 /// <remarks>
 /// The key of a member is its path up to the first dot of its file name (as WebDataset splits it), the rest
 /// is its extension: <c>.jpg</c>/<c>.png</c>/… is the image (kept encoded; decoded on load), <c>.txt</c> the
-/// caption, <c>.cls</c> an integer label, <c>.json</c> the metadata; other members are ignored. With
+/// caption, <c>.cls</c> an integer label, <c>.json</c> the metadata (its <c>"domain"</c> string, if any,
+/// becomes <see cref="Example.Domain"/>); other members are ignored. With
 /// <see cref="WebDatasetOptions.ShardCount"/> &gt; 1 this reader takes only its share of the shards.
 /// A truncated shard throws a <see cref="DataInputException"/> (or, under <see cref="BadInputPolicy.Skip"/>,
 /// ends that shard with one skip counted); it never blocks.
@@ -198,7 +199,27 @@ public sealed class WebDatasetReader : IEnumerable<Example>
             Caption = caption,
             Label = label,
             Metadata = metadata,
+            Domain = metadata is null ? null : DomainOf(metadata),
         };
+    }
+
+    /// <summary>The <c>"domain"</c> string of the metadata (as <see cref="WebDatasetWriter.Write(string, Example)"/>
+    /// records it), or null; metadata that is not a JSON object is left alone (it is the user's).</summary>
+    private static string? DomainOf(string metadata)
+    {
+        if (!metadata.Contains("\"domain\"", StringComparison.Ordinal)) return null;   // skip the parse for most crawls
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(metadata);
+            return document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                && document.RootElement.TryGetProperty("domain", out var domain) && domain.ValueKind == System.Text.Json.JsonValueKind.String
+                ? domain.GetString()
+                : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The members of one sample gathered so far.</summary>

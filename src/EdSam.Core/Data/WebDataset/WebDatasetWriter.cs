@@ -61,6 +61,31 @@ public sealed class WebDatasetWriter : IDisposable
         WriteEncoded(key, ImageEncoder.EncodePng(image), "png", caption, label, metadataJson);
     }
 
+    /// <summary>Writes an example from any source (a DomainBed folder, a caption table, another shard set): a
+    /// JPEG or PNG file or encoded member is copied byte for byte; any other image is decoded and written as
+    /// PNG. The metadata is the example's own JSON, or one made of key, caption, label, domain and the source key.</summary>
+    /// <param name="key">Sample key: no dot in its file-name part, no leading '/', unique within the shard.</param>
+    /// <param name="example">The example.</param>
+    /// <exception cref="FileNotFoundException">The example's image file is missing.</exception>
+    public void Write(string key, Example example)
+    {
+        ArgumentNullException.ThrowIfNull(example);
+        string metadata = example.Metadata ?? JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["key"] = key, ["caption"] = example.Caption, ["label"] = example.Label, ["domain"] = example.Domain, ["source"] = example.Key,
+        });
+        string? origin = example.Image.FilePath ?? (example.Image.EncodedBytes is not null ? example.Image.Description : null);
+        string extension = origin is null ? "" : Path.GetExtension(origin).TrimStart('.').ToLowerInvariant();
+        if (extension is "jpg" or "jpeg" or "png")
+        {
+            byte[] encoded = example.Image.EncodedBytes ?? File.ReadAllBytes(example.Image.FilePath!);
+            WriteEncoded(key, encoded, extension, example.Caption, example.Label, metadata);
+            return;
+        }
+        using var image = example.Image.Load();
+        Write(key, image, example.Caption, example.Label, metadata);
+    }
+
     /// <summary>Writes a sample whose image is already encoded (a JPEG from a crawl, say), stored as is.</summary>
     /// <param name="key">Sample key: no dot in its file-name part, no leading '/', unique within the shard.</param>
     /// <param name="encodedImage">The encoded image file bytes.</param>

@@ -203,4 +203,36 @@ public class WebDatasetTests
         names.Should().Equal("k.jpg", "k.txt", "k.json");
         stored.Should().Equal(jpeg);
     }
+
+    [Fact]
+    public void A_DomainBed_folder_converts_to_shards_keeping_file_bytes_labels_and_domains()
+    {
+        using var folder = new TempFolder();
+        DataTestFiles.WritePng(folder.File("root", "art", "dog", "1.png"), seed: 1);
+        DataTestFiles.WritePng(folder.File("root", "photo", "dog", "2.png"), seed: 2);
+        DataTestFiles.WritePng(folder.File("root", "photo", "cat", "3.png"), seed: 3);
+        DataTestFiles.WritePng(folder.File("root", "art", "cat", "4.png"), seed: 4);
+        var dataset = EdSam.Data.DomainBed.DomainBedFolder.Open(folder.File("root"));
+        var examples = dataset.Domains.SelectMany(dataset.GetExamples).ToArray();
+
+        using (var writer = new WebDatasetWriter(folder.File("shards")))
+        {
+            for (int i = 0; i < examples.Length; i++) writer.Write($"{i:D5}", examples[i]);
+            writer.Write("synthetic", DataTestFiles.InMemory("made", 1, "sketch", seed: 9));
+        }
+
+        var read = new WebDatasetReader(folder.File("shards", "000000.tar")).ToList();
+        read.Select(e => (e.Key, e.Label, e.Domain)).Should().Equal(
+            ("00000", (int?)0, "art"), ("00001", (int?)1, "art"), ("00002", (int?)0, "photo"), ("00003", (int?)1, "photo"), ("synthetic", (int?)1, "sketch"));
+        using var member = new FileStream(folder.File("shards", "000000.tar"), FileMode.Open);
+        using var tar = new TarReader(member);
+        var first = tar.GetNextEntry()!;
+        first.Name.Should().Be("00000.png");
+        using var bytes = new MemoryStream();
+        first.DataStream!.CopyTo(bytes);
+        bytes.ToArray().Should().Equal(File.ReadAllBytes(examples[0].Key), "PNG files are copied, not re-encoded");
+        using var synthetic = read[4].Image.Load();
+        using var expected = DataTestFiles.QuantizedImage(9);
+        synthetic.allclose(expected, rtol: 0, atol: 1e-6).Should().BeTrue();
+    }
 }
