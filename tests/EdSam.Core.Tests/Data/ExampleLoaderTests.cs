@@ -67,14 +67,14 @@ public class ExampleLoaderTests
         Example[] examples = [Of("good.png"), Of("missing.png"), Of("corrupt.png"), Of("good.png")];
 
         using (var failing = ExampleLoader.Create(examples[..2], new ExampleLoaderOptions { BatchSize = 4 }))
-            failing.Invoking(l => l.ToList()).Should().Throw<FileNotFoundException>().WithMessage($"*{folder.File("missing.png")}*");
+            failing.Invoking(l => l.ToList()).Should().ThrowExactly<FileNotFoundException>().WithMessage($"*{folder.File("missing.png")}*");
         using (var corrupt = ExampleLoader.Create([examples[2]], new ExampleLoaderOptions { BatchSize = 4 }))
-            corrupt.Invoking(l => l.ToList()).Should().Throw<ImageDecodeException>().WithMessage($"*{folder.File("corrupt.png")}*");
+            corrupt.Invoking(l => l.ToList()).Should().ThrowExactly<ImageDecodeException>().WithMessage($"*{folder.File("corrupt.png")}*");
 
         using var skipping = ExampleLoader.Create(examples, new ExampleLoaderOptions { BatchSize = 4, BadInputPolicy = BadInputPolicy.Skip });
         var counts = skipping.Select(b => b.Count).ToList();
         counts.Should().Equal(2);
-        ((ExampleDataset)skipping.dataset).SkippedCount.Should().Be(2);
+        skipping.SkippedCount.Should().Be(2);
     }
 
     [Fact]
