@@ -39,6 +39,20 @@ public static class ExampleLoader
         return new ExampleStreamLoader(examples, options);
     }
 
+    /// <summary>Loads the steps of a per-domain sampler (DomainBed/SWAD training): each step one batch of
+    /// n examples per source domain, decoded on <see cref="ExampleLoaderOptions.Workers"/> threads.</summary>
+    /// <param name="sampler">Decides which examples each step takes (and how many per domain).</param>
+    /// <param name="options">Seed, transform, workers, device, policy; <see cref="ExampleLoaderOptions.BatchSize"/>,
+    /// <see cref="ExampleLoaderOptions.Shuffle"/> and <see cref="ExampleLoaderOptions.DropLast"/> are not used
+    /// (the sampler decides). Defaults when null.</param>
+    public static PerDomainBatchLoader PerDomain(PerDomainBatchSampler sampler, ExampleLoaderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(sampler);
+        options ??= new ExampleLoaderOptions();
+        options.Validate();
+        return new PerDomainBatchLoader(sampler, options);
+    }
+
     private static IEnumerable<long> LongRange(long count)
     {
         for (long i = 0; i < count; i++) yield return i;

@@ -39,14 +39,15 @@ public sealed class ExampleStreamLoader : IEnumerable<ExampleBatch>
         {
             pending.Add(example);
             if (pending.Count < options.BatchSize) continue;
-            var batch = Load(pending, position, currentEpoch);
+            var batch = LoadedExample.LoadBatch(pending, i => StableHash.Combine(options.Seed, currentEpoch, position + i), options, guard);
             position += pending.Count;
             pending.Clear();
             if (batch is null) continue;
             try { yield return batch; }
             finally { if (options.DisposeBatches) batch.Dispose(); }
         }
-        if (pending.Count > 0 && !options.DropLast && Load(pending, position, currentEpoch) is { } last)
+        if (pending.Count > 0 && !options.DropLast
+            && LoadedExample.LoadBatch(pending, i => StableHash.Combine(options.Seed, currentEpoch, position + i), options, guard) is { } last)
         {
             try { yield return last; }
             finally { if (options.DisposeBatches) last.Dispose(); }
@@ -54,38 +55,6 @@ public sealed class ExampleStreamLoader : IEnumerable<ExampleBatch>
     }
 
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
-
-    /// <summary>Decodes and transforms a batch in parallel; each example's randomness is seeded by its position
-    /// in the epoch, so the result does not depend on thread timing. Null when every image was skipped.</summary>
-    private ExampleBatch? Load(List<Example> batch, long firstPosition, int currentEpoch)
-    {
-        var loaded = new LoadedExample?[batch.Count];
-        try
-        {
-            Parallel.For(0, batch.Count, new ParallelOptions { MaxDegreeOfParallelism = options.Workers }, i =>
-            {
-                loaded[i] = LoadedExample.Load(batch[i], options.Transform, StableHash.Combine(options.Seed, currentEpoch, firstPosition + i), guard);
-            });
-        }
-        catch (AggregateException e) when (e.InnerExceptions.Count >= 1)
-        {
-            DisposeAll(loaded);
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
-        }
-        try
-        {
-            return loaded.Any(x => x is not null) ? ExampleBatch.Collate(loaded, options.Device) : null;
-        }
-        finally
-        {
-            DisposeAll(loaded);
-        }
-    }
-
-    private static void DisposeAll(LoadedExample?[] loaded)
-    {
-        foreach (var item in loaded) item?.Image.Dispose();
-    }
 
     /// <summary>Fills a buffer of <paramref name="size"/> examples, then repeatedly emits a random one and refills
     /// its slot from the stream; drains the buffer in random order at the end.</summary>

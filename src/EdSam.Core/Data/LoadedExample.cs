@@ -28,4 +28,27 @@ public sealed record LoadedExample(Example Source, Tensor Image)
         if (transform is null) return new LoadedExample(example, image);
         using (image) return new LoadedExample(example, transform.Apply(image, new Random(seed)));
     }
+
+    /// <summary>Decodes and transforms <paramref name="batch"/> on <see cref="ExampleLoaderOptions.Workers"/>
+    /// threads and collates it. Example <c>i</c>'s randomness is seeded by <paramref name="seedOf"/>(i), so the
+    /// result does not depend on thread timing. Null when every image was skipped.</summary>
+    internal static ExampleBatch? LoadBatch(IReadOnlyList<Example> batch, Func<int, int> seedOf, ExampleLoaderOptions options, BadInputGuard guard)
+    {
+        var loaded = new LoadedExample?[batch.Count];
+        try
+        {
+            Parallel.For(0, batch.Count, new ParallelOptions { MaxDegreeOfParallelism = options.Workers },
+                i => loaded[i] = Load(batch[i], options.Transform, seedOf(i), guard));
+            return loaded.Any(x => x is not null) ? ExampleBatch.Collate(loaded, options.Device) : null;
+        }
+        catch (AggregateException e)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.Flatten().InnerExceptions[0]);
+            throw;
+        }
+        finally
+        {
+            foreach (var item in loaded) item?.Image.Dispose();
+        }
+    }
 }

@@ -140,6 +140,22 @@ public class ExampleLoaderTests
         logger.Messages.Should().HaveCount(2).And.OnlyContain(m => m.Level == LogLevel.Warning && m.Text.Contains(folder.File("gone.png")));
     }
 
+    [Fact]
+    public void Per_domain_loader_stacks_n_examples_per_source_domain_each_step_repeatably()
+    {
+        var dataset = DataTestFiles.Dataset(("art", 5), ("cartoon", 4), ("photo", 6), ("sketch", 3));
+        var split = dataset.LeaveOneDomainOut("photo", seed: 0);
+        var options = new ExampleLoaderOptions { Transform = new Compose(new RandomResizedCrop(8), new RandomHorizontalFlip()), Seed = 2, Workers = 2 };
+        List<(string[] Domains, float Sum)> Steps() =>
+            ExampleLoader.PerDomain(PerDomainBatchSampler.ForTraining(split, 2, seed: 1), options).Take(3)
+                .Select(b => { b.Images.shape.Should().Equal(6, 3, 8, 8); return (b.Domains.Select(d => d!).ToArray(), b.Images.sum().item<float>()); })
+                .ToList();
+
+        var first = Steps();
+        first.Should().OnlyContain(s => s.Domains.SequenceEqual(new[] { "art", "art", "cartoon", "cartoon", "sketch", "sketch" }));
+        Steps().Should().Equal(first, (x, y) => x.Sum == y.Sum, "the same seeds give the same pixels");
+    }
+
     private sealed class RecordingTransform(IImageTransform inner) : IImageTransform
     {
         public List<Tensor> Outputs { get; } = [];
