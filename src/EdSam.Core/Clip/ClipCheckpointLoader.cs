@@ -37,7 +37,7 @@ public static class ClipCheckpointLoader
     }
 
     /// <summary>Step 1: reads every tensor of a <c>.safetensors</c> file onto the CPU.</summary>
-    /// <param name="weightsPath">The checkpoint; <c>.pt</c>/<c>.bin</c> pickles are refused by <see cref="SafeTensors.Load"/> with a conversion hint.</param>
+    /// <param name="weightsPath">The checkpoint; <c>.pt</c>/<c>.bin</c> pickles are refused by <see cref="SafeTensors"/> with a conversion hint.</param>
     /// <returns>Key → tensor; the caller owns the tensors.</returns>
     public static Dictionary<string, Tensor> ReadStateDict(string weightsPath)
     {
