@@ -178,6 +178,40 @@ public sealed partial class HubClient : IDisposable
         }
     }
 
+    /// <summary>Whether a repository holds a file, without downloading it (a HEAD request; offline: whether it is cached).</summary>
+    /// <param name="repoId">Repository id.</param>
+    /// <param name="fileName">Path of the file inside the repository.</param>
+    /// <param name="cancellationToken">Stops the request.</param>
+    /// <returns>True when the file is cached or the server answers 2xx/3xx, false on 404 (or offline and not cached).</returns>
+    /// <exception cref="HubException">Any other HTTP status or a network failure.</exception>
+    public async Task<bool> ExistsAsync(string repoId, string fileName, CancellationToken cancellationToken = default)
+    {
+        if (File.Exists(CachePath(repoId, fileName))) return true;
+        if (Options.Offline) return false;
+        Uri url = FileUrl(repoId, fileName);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        ArmTimeout(timeout);
+        using var request = new HttpRequestMessage(HttpMethod.Head, url);
+        if (Options.Token is { } token) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsTransferFailure(ex, cancellationToken))
+        {
+            throw new HubException($"Cannot reach {url} to look for '{fileName}' of '{repoId}': {ex.Message}", repoId, fileName, url, ex);
+        }
+        using (response)
+        {
+            // Large files answer 302 to their storage location: the file exists.
+            if ((int)response.StatusCode is >= 300 and < 400) return true;
+            if (response.StatusCode == HttpStatusCode.NotFound) return false;
+            ThrowForStatus(response, url, repoId, fileName);
+            return true;
+        }
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {
