@@ -236,7 +236,7 @@ public sealed partial class HubClient : IDisposable
             long resumeFrom = file.Length;
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             ArmTimeout(timeout);
-            var (response, expectedSha256) = await SendAsync(url, resumeFrom, repoId, fileName, timeout.Token).ConfigureAwait(false);
+            var (response, expectedSha256) = await SendAsync(url, resumeFrom, repoId, fileName, timeout.Token, cancellationToken).ConfigureAwait(false);
             using (response)
             {
                 if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable && resumeFrom > 0)
@@ -248,14 +248,20 @@ public sealed partial class HubClient : IDisposable
                 ThrowForStatus(response, url, repoId, fileName);
 
                 ContentRangeHeaderValue? range = response.Content.Headers.ContentRange;
-                if (response.StatusCode == HttpStatusCode.PartialContent && range?.From == resumeFrom)
+                if (response.StatusCode == HttpStatusCode.PartialContent)
                 {
+                    if (range?.From != resumeFrom)
+                    {
+                        // A range we did not ask for cannot be appended: drop the partial file and retry without Range.
+                        file.SetLength(0);
+                        throw new TransferInterruptedException(new IOException($"asked for bytes from {resumeFrom}, got Content-Range '{range}'"));
+                    }
                     file.Seek(resumeFrom, SeekOrigin.Begin);
                     LogResumedAt(repoId, fileName, resumeFrom);
                 }
                 else
                 {
-                    // 200 (the server ignored the Range header) or an unexpected range: rewrite from the start.
+                    // 200: the server ignored the Range header and sends the whole file; rewrite from the start.
                     file.SetLength(0);
                 }
 
@@ -281,7 +287,7 @@ public sealed partial class HubClient : IDisposable
                 catch (Exception ex) when (IsTransferFailure(ex, cancellationToken))
                 {
                     await file.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-                    throw new TransferInterruptedException(ex);
+                    throw Interrupted(ex);
                 }
                 await file.FlushAsync(cancellationToken).ConfigureAwait(false);
 
@@ -294,7 +300,8 @@ public sealed partial class HubClient : IDisposable
     }
 
     /// <summary>Sends the GET, following redirects itself (when it owns the handler) and collecting the announced digest.</summary>
-    private async Task<(HttpResponseMessage Response, string? Sha256)> SendAsync(Uri url, long resumeFrom, string repoId, string fileName, CancellationToken cancellationToken)
+    private async Task<(HttpResponseMessage Response, string? Sha256)> SendAsync(Uri url, long resumeFrom, string repoId, string fileName,
+        CancellationToken requestToken, CancellationToken callerToken)
     {
         string? sha256 = null;
         Uri current = url;
@@ -309,11 +316,11 @@ public sealed partial class HubClient : IDisposable
             HttpResponseMessage response;
             try
             {
-                response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, requestToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (IsTransferFailure(ex, CancellationToken.None) && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (IsTransferFailure(ex, callerToken))
             {
-                throw new TransferInterruptedException(ex);
+                throw Interrupted(ex);
             }
             sha256 ??= AnnouncedSha256(response);
 
@@ -376,6 +383,10 @@ public sealed partial class HubClient : IDisposable
         }
         return null;
     }
+
+    /// <summary>Wraps a network failure for a retry; our own inactivity timeout is reported as such, not as a cancellation.</summary>
+    private TransferInterruptedException Interrupted(Exception ex)
+        => new(ex is OperationCanceledException ? new TimeoutException($"the server sent nothing for {Options.Timeout.TotalSeconds:0.###} s (HubOptions.Timeout)", ex) : ex);
 
     private void ArmTimeout(CancellationTokenSource timeout)
     {

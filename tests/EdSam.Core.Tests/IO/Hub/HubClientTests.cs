@@ -206,6 +206,52 @@ public sealed class HubClientTests : IDisposable
     }
 
     [Fact]
+    public async Task A_range_the_client_did_not_ask_for_is_not_appended()
+    {
+        int count = 0;
+        using var server = new LoopbackHttpServer(request =>
+        {
+            if (Interlocked.Increment(ref count) == 1) return new LoopbackResponse(200, _weights, CutAfter: 1000);
+            if (request.Header("Range") is not null)
+                return new LoopbackResponse(206, _weights[10..], new Dictionary<string, string> { ["Content-Range"] = $"bytes 10-{_weights.Length - 1}/{_weights.Length}" });
+            return new LoopbackResponse(200, _weights);
+        });
+        using var hub = new HubClient(Options(server));
+
+        string path = await hub.DownloadFileAsync(Repo, File1);
+
+        File.ReadAllBytes(path).Should().Equal(_weights);
+        server.Requests.Select(r => r.Header("Range")).Should().Equal(null, "bytes=1000-", null);
+    }
+
+    [Fact]
+    public async Task A_stalled_server_times_out_and_cancellation_keeps_the_partial_file()
+    {
+        using var release = new ManualResetEventSlim();
+        using var server = new LoopbackHttpServer(request =>
+        {
+            release.Wait(TimeSpan.FromSeconds(5)); // answer nothing until the test is over
+            return new LoopbackResponse(200, _weights);
+        });
+        try
+        {
+            using var hub = new HubClient(Options(server) with { Timeout = TimeSpan.FromMilliseconds(300), MaxAttempts = 1 });
+            var timedOut = () => hub.DownloadFileAsync(Repo, File1);
+            (await timedOut.Should().ThrowAsync<HubException>()).WithMessage("*interrupted*sent nothing for 0.3 s*");
+
+            using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+            using var patient = new HubClient(Options(server));
+            var cancelled = () => patient.DownloadFileAsync(Repo, File1, cancellationToken: cancel.Token);
+            await cancelled.Should().ThrowAsync<OperationCanceledException>();
+            File.Exists(patient.CachePath(Repo, File1)).Should().BeFalse();
+        }
+        finally
+        {
+            release.Set();
+        }
+    }
+
+    [Fact]
     public void Urls_and_cache_paths_follow_the_hub_layout()
     {
         using var hub = new HubClient(new HubOptions { Endpoint = "https://hf-mirror.example/", CacheDirectory = _cache, Revision = "v1.0" });
