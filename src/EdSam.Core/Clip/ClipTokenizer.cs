@@ -11,8 +11,8 @@ namespace EdSam.Clip;
 /// <c>SimpleTokenizer</c> (and open_clip / Hugging Face <c>CLIPTokenizer</c>) for the 49,408-token vocabulary.
 /// </summary>
 /// <remarks>
-/// <para>Pipeline: clean (Unicode NFC, HTML unescape twice as Python's <c>html.unescape</c>, whitespace runs → one
-/// space, lower-case) → split into words (special tokens, contractions, letter runs, single digits, other
+/// <para>Pipeline: clean (ftfy's text repairs except mojibake detection, ending in Unicode NFC; HTML unescape twice
+/// as Python's <c>html.unescape</c>; whitespace runs → one space; lower-case) → split into words (special tokens, contractions, letter runs, single digits, other
 /// symbol runs) → bytes as GPT-2's byte characters, last one marked "&lt;/w&gt;" → BPE merges by rank.
 /// The BPE itself is <c>Microsoft.ML.Tokenizers</c>' <see cref="BpeTokenizer"/>, which keeps a thread-safe
 /// cache of merged words.</para>
@@ -84,7 +84,10 @@ public sealed class ClipTokenizer
     public static ClipTokenizer FromVocabAndMerges(string vocabJson, string mergesTxt) =>
         new(ClipBpeFiles.ReadHuggingFace(vocabJson, mergesTxt));
 
-    /// <summary>The text exactly as the tokenizer sees it after cleaning (NFC, HTML unescape ×2, whitespace, lower-case).</summary>
+    /// <summary>
+    /// The text exactly as the tokenizer sees it after cleaning: ftfy-style repairs (curly quotes, ligatures,
+    /// full-width forms, control characters, HTML entities, NFC), HTML unescape twice, whitespace collapsed, lower-case.
+    /// </summary>
     /// <param name="text">Raw text.</param>
     /// <returns>The cleaned text.</returns>
     public static string CleanText(string text)

@@ -83,7 +83,8 @@ internal static class ClipTokenizerReference
         return (vocabPath, mergesPath);
     }
 
-    public static long[] Read(TorchSharp.torch.Tensor tensor) => tensor.data<long>().ToArray();
+    /// <summary>The tensor's values; TorchSharp's accessor throws on an empty tensor, so that case is handled here.</summary>
+    public static long[] Read(TorchSharp.torch.Tensor tensor) => tensor.numel() == 0 ? [] : tensor.data<long>().ToArray();
 }
 
 public class ClipTokenizerTests

@@ -105,7 +105,10 @@ internal sealed class ClipPreTokenizer : PreTokenizer
         };
     }
 
-    /// <summary>Case-insensitive prefix test for an ASCII pattern, with Unicode's simple case folding (ſ folds to s).</summary>
+    /// <summary>
+    /// Case-insensitive prefix test for an ASCII pattern with simple case folding, as Python's <c>regex</c> does:
+    /// "ſ" (long s, which lower-casing keeps) folds to "s", so "it'ſ" ends in the contraction "'ſ".
+    /// </summary>
     private static bool StartsWithIgnoreCase(ReadOnlySpan<char> text, string pattern)
     {
         if (text.Length < pattern.Length) return false;

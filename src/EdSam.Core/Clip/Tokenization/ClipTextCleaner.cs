@@ -4,13 +4,14 @@ using System.Text;
 namespace EdSam.Clip.Tokenization;
 
 /// <summary>
-/// The reference CLIP text cleaning: <c>whitespace_clean(basic_clean(text)).lower()</c>, that is Unicode NFC,
-/// Python <c>html.unescape</c> twice, trim, runs of whitespace → one space, and Python-style lower-casing.
+/// The reference CLIP text cleaning, <c>whitespace_clean(basic_clean(text)).lower()</c>: ftfy's repairs
+/// (<see cref="TextFixer"/>, ending in NFC), Python <c>html.unescape</c> twice, trim, runs of whitespace → one space,
+/// and Python-style lower-casing.
 /// </summary>
 /// <remarks>
-/// The reference runs <c>ftfy.fix_text</c> where this runs NFC. For text that is already well-formed Unicode
-/// (no mojibake, curly quotes, ligatures, full-width forms or control characters) the two agree; see
-/// <c>docs/decisions/tokenizer.md</c> for the fixes ftfy would make that this does not.
+/// Only ftfy's mojibake repair is missing (see <see cref="TextFixer"/> and <c>docs/decisions/tokenizer.md</c>).
+/// Whitespace is Unicode White_Space (.NET <see cref="char.IsWhiteSpace(char)"/>), as in Python's <c>regex</c>;
+/// the characters only Python's <c>str.strip</c> adds (U+001C–U+001F) are removed by ftfy beforehand.
 /// </remarks>
 internal static class ClipTextCleaner
 {
@@ -19,7 +20,7 @@ internal static class ClipTextCleaner
     /// <summary>Cleans <paramref name="text"/> the way the reference tokenizer does before pre-tokenizing.</summary>
     public static string Clean(string text)
     {
-        string fixedText = text.IsNormalized(NormalizationForm.FormC) ? text : text.Normalize(NormalizationForm.FormC);
+        string fixedText = TextFixer.FixText(text);
         string unescaped = PythonHtml.Unescape(PythonHtml.Unescape(fixedText));
         return PythonLower(CollapseWhitespace(unescaped));
     }

@@ -106,7 +106,7 @@ internal static partial class PythonHtml
         || (codePoint & 0xFFFE) == 0xFFFE;
 
     /// <summary>What 0x80–0x9F mean in Windows-1252; the five undefined slots stay as the C1 control itself.</summary>
-    private const string Windows1252C1 =
+    internal const string Windows1252C1 =
         "\u20AC\u0081\u201A\u0192\u201E\u2026\u2020\u2021\u02C6\u2030\u0160\u2039\u0152\u008D\u017D\u008F" +
         "\u0090\u2018\u2019\u201C\u201D\u2022\u2013\u2014\u02DC\u2122\u0161\u203A\u0153\u009D\u017E\u0178";
 
@@ -138,6 +138,10 @@ internal static partial class PythonHtml
         }
         return 0;
     }
+
+    /// <summary>Looks up an HTML5 entity name as written after the '&amp;' (e.g. "amp;" or the legacy "amp").</summary>
+    public static bool TryGetNamedReference(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? text) =>
+        Named.Value.TryGetValue(name, out text);
 
     private static bool EndsName(char c) => c is '\t' or '\n' or '\f' or ' ' or '<' or '&' or '#' or ';';
 }
