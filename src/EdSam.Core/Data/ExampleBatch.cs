@@ -64,7 +64,7 @@ public sealed class ExampleBatch : IDisposable
             if (!item.Image.shape.SequenceEqual(shape))
                 throw new ArgumentException(
                     $"Images in a batch must share one shape: '{present[0].Source.Key}' is [{string.Join(", ", shape)}] but '{item.Source.Key}' is " +
-                    $"[{string.Join(", ", item.Image.shape)}]. Add a resize + crop transform (e.g. Transforms.ClipEvaluation).", nameof(items));
+                    $"[{string.Join(", ", item.Image.shape)}]. Add a resize + crop transform (e.g. Augmentation.Transforms.Evaluation).", nameof(items));
 
         device ??= CPU;
         var stacked = stack(present.Select(x => x.Image), 0);

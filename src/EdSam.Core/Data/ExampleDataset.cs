@@ -53,25 +53,10 @@ public sealed class ExampleDataset : torch.utils.data.Dataset<LoadedExample?>
     /// <summary>Decodes and transforms example <paramref name="index"/>. The caller (or the DataLoader) owns the
     /// returned image tensor. Returns null for a bad image under <see cref="BadInputPolicy.Skip"/>.</summary>
     /// <exception cref="FileNotFoundException">Missing image file (under <see cref="BadInputPolicy.Fail"/>).</exception>
-    /// <exception cref="DataInputException">Undecodable image (under <see cref="BadInputPolicy.Fail"/>).</exception>
+    /// <exception cref="Imaging.ImageDecodeException">Undecodable image (under <see cref="BadInputPolicy.Fail"/>).</exception>
     public override LoadedExample? GetTensor(long index)
     {
         var example = examples[checked((int)index)];
-        torch.Tensor image;
-        try
-        {
-            image = example.Image.Load();
-        }
-        catch (Exception e) when (e is FileNotFoundException or DataInputException or IOException)
-        {
-            guard.Report(e);
-            return null;
-        }
-        if (transform is null) return new LoadedExample(example, image);
-        using (image)
-        {
-            var random = new Random(StableHash.Combine(Seed, Epoch, index));
-            return new LoadedExample(example, transform.Apply(image, random));
-        }
+        return LoadedExample.Load(example, transform, StableHash.Combine(Seed, Epoch, index), guard);
     }
 }

@@ -1,6 +1,3 @@
-using TorchSharp;
-using TorchSharp.Modules;
-
 namespace EdSam.Data;
 
 /// <summary>Batches of examples through TorchSharp's own <c>DataLoader&lt;T, S&gt;</c> (map-style lists) or a
@@ -15,7 +12,7 @@ public static class ExampleLoader
     /// <param name="options">Batch size, shuffle, seed, transform…; defaults when null.</param>
     /// <returns>The loader; dispose it when done. Batches are disposed as the loop advances unless
     /// <see cref="ExampleLoaderOptions.DisposeBatches"/> is false.</returns>
-    public static DataLoader<LoadedExample?, ExampleBatch> Create(IReadOnlyList<Example> examples, ExampleLoaderOptions? options = null)
+    public static ExampleDataLoader Create(IReadOnlyList<Example> examples, ExampleLoaderOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(examples);
         options ??= new ExampleLoaderOptions();
@@ -24,9 +21,36 @@ public static class ExampleLoader
         // TorchSharp's built-in shuffler replays one seeded order every epoch; this one draws a new seeded
         // permutation per enumeration and tells the data set which epoch it is (fresh augmentations).
         IEnumerable<long> sampler = options.Shuffle ? new EpochShuffler(dataset, options.Seed) : LongRange(examples.Count);
-        return new DataLoader<LoadedExample?, ExampleBatch>(
-            dataset, options.BatchSize, ExampleBatch.Collate, sampler, options.Device, options.Workers,
-            options.DropLast, disposeBatch: options.DisposeBatches, disposeDataset: true);
+        return new ExampleDataLoader(dataset, sampler, options);
+    }
+
+    /// <summary>Batches a stream of examples (a <see cref="WebDataset.WebDatasetReader"/>, a
+    /// <see cref="Captions.CaptionTable"/>) without holding it in memory. TorchSharp's <c>DataLoader</c> cannot
+    /// do this: its data sets are indexed (<c>Count</c> + <c>GetTensor(index)</c>), a stream has neither.
+    /// Decoding still runs on <see cref="ExampleLoaderOptions.Workers"/> threads per batch, and
+    /// <see cref="ExampleLoaderOptions.Shuffle"/> uses a seeded shuffle buffer.</summary>
+    /// <param name="examples">The stream; enumerated once per enumeration of the result.</param>
+    /// <param name="options">Batch size, shuffle, seed, transform…; defaults when null.</param>
+    public static ExampleStreamLoader Stream(IEnumerable<Example> examples, ExampleLoaderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(examples);
+        options ??= new ExampleLoaderOptions();
+        options.Validate();
+        return new ExampleStreamLoader(examples, options);
+    }
+
+    /// <summary>Loads the steps of a per-domain sampler (DomainBed/SWAD training): each step one batch of
+    /// n examples per source domain, decoded on <see cref="ExampleLoaderOptions.Workers"/> threads.</summary>
+    /// <param name="sampler">Decides which examples each step takes (and how many per domain).</param>
+    /// <param name="options">Seed, transform, workers, device, policy; <see cref="ExampleLoaderOptions.BatchSize"/>,
+    /// <see cref="ExampleLoaderOptions.Shuffle"/> and <see cref="ExampleLoaderOptions.DropLast"/> are not used
+    /// (the sampler decides). Defaults when null.</param>
+    public static PerDomainBatchLoader PerDomain(PerDomainBatchSampler sampler, ExampleLoaderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(sampler);
+        options ??= new ExampleLoaderOptions();
+        options.Validate();
+        return new PerDomainBatchLoader(sampler, options);
     }
 
     private static IEnumerable<long> LongRange(long count)

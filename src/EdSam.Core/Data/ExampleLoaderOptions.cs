@@ -19,6 +19,12 @@ public sealed record ExampleLoaderOptions
     /// <value>The default value is 0.</value>
     public int Seed { get; init; }
 
+    /// <summary>For streams (<see cref="ExampleLoader.Stream"/>) with <see cref="Shuffle"/>: examples held in the
+    /// shuffle buffer (WebDataset's approach: a stream cannot be permuted, so each batch draws at random from a
+    /// window of the next examples). Larger mixes better and costs memory (encoded images).</summary>
+    /// <value>The default value is 1000.</value>
+    public int ShuffleBufferSize { get; init; } = 1000;
+
     /// <summary>Images decoded in parallel (TorchSharp's <c>num_worker</c>: threads, not processes).</summary>
     /// <value>The default value is 1.</value>
     public int Workers { get; init; } = 1;
@@ -54,6 +60,7 @@ public sealed record ExampleLoaderOptions
     {
         var errors = new List<string>();
         if (BatchSize < 1) errors.Add($"BatchSize must be at least 1 (was {BatchSize}).");
+        if (ShuffleBufferSize < 1) errors.Add($"ShuffleBufferSize must be at least 1 (was {ShuffleBufferSize}).");
         if (Workers < 1) errors.Add($"Workers must be at least 1 (was {Workers}).");
         if (!Enum.IsDefined(BadInputPolicy)) errors.Add($"BadInputPolicy {(int)BadInputPolicy} is not a defined value.");
         if (errors.Count > 0) throw new ArgumentException("Invalid ExampleLoaderOptions: " + string.Join(" ", errors));

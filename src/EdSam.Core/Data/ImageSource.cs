@@ -1,4 +1,4 @@
-using TorchSharp;
+using EdSam.Imaging;
 using static TorchSharp.torch;
 
 namespace EdSam.Data;
@@ -15,7 +15,7 @@ public abstract class ImageSource
     /// <summary>Decodes the image. Returns a new float32 tensor of shape [3, H, W] with values in [0, 1] on the
     /// CPU; the caller owns (disposes) it.</summary>
     /// <exception cref="FileNotFoundException">The file is missing.</exception>
-    /// <exception cref="DataInputException">The bytes are not a decodable image; the message names the source.</exception>
+    /// <exception cref="ImageDecodeException">The bytes are not a decodable image; the message names the source.</exception>
     public abstract Tensor Load();
 
     /// <inheritdoc/>
@@ -63,14 +63,21 @@ public abstract class ImageSource
         return new FactoryImageSource(factory, description);
     }
 
+    /// <summary>The file behind this source, or null; lets writers copy encoded files without re-encoding.</summary>
+    internal virtual string? FilePath => null;
+
+    /// <summary>The encoded bytes behind this source, or null.</summary>
+    internal virtual byte[]? EncodedBytes => null;
+
     private sealed class FileImageSource(string path) : ImageSource
     {
         public override string Description => path;
 
+        internal override string? FilePath => path;
+
         public override Tensor Load()
         {
-            if (!File.Exists(path)) throw new FileNotFoundException($"Image file not found: {path}", path);
-            return ImageDecoding.DecodeFile(path);
+            return ImageDecoder.DecodeFile(path);
         }
     }
 
@@ -78,7 +85,9 @@ public abstract class ImageSource
     {
         public override string Description => description;
 
-        public override Tensor Load() => ImageDecoding.DecodeBytes(encoded, description);
+        internal override byte[]? EncodedBytes => encoded;
+
+        public override Tensor Load() => ImageDecoder.Decode(encoded, description);
     }
 
     private sealed class FactoryImageSource(Func<Tensor> factory, string description) : ImageSource

@@ -9,7 +9,7 @@ namespace EdSam.Imaging;
 /// <summary>
 /// Decodes JPEG, PNG (8- and 16-bit), BMP, GIF (first frame), TGA, PSD and PNM images into
 /// float32 RGB tensors <c>[3, H, W]</c> with values in <c>[0, 1]</c>, the layout
-/// <c>EdSam.Clip.ImagePreprocessor</c> and torchvision's <c>ToTensor</c> use.
+/// <see cref="EdSam.Clip.ImagePreprocessor"/> and torchvision's <c>ToTensor</c> use.
 /// </summary>
 /// <remarks>
 /// Grey images are repeated over the three channels; alpha is handled per

@@ -120,6 +120,20 @@ public sealed class ImageDecoderTests : IDisposable
     }
 
     [Fact]
+    public void Gif_decodes_through_its_palette()
+    {
+        byte[][] palette = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [10, 20, 30]];
+        byte[] indices = [0, 1, 2, 3, 3, 2];
+
+        using Tensor image = ImageDecoder.Decode(TestImages.Gif(indices, 3, 2, palette), "anim.gif");
+
+        image.shape.Should().Equal(3, 2, 3);
+        for (int p = 0; p < indices.Length; p++)
+            for (int c = 0; c < 3; c++)
+                image[c, p / 3, p % 3].item<float>().Should().Be(palette[indices[p]][c] / 255f, $"channel {c} of pixel {p}");
+    }
+
+    [Fact]
     public void Jpeg_of_a_flat_colour_decodes_close_to_it()
     {
         byte[] pixels = new byte[16 * 16 * 3];

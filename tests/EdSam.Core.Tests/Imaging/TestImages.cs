@@ -73,6 +73,46 @@ internal static class TestImages
         return png.ToArray();
     }
 
+    /// <summary>
+    /// A GIF89a with a 4-colour global palette built from the GIF specification. The LZW stream sends a clear code
+    /// before every second pixel, so codes stay 3 bits wide and no compression logic is needed.
+    /// </summary>
+    public static byte[] Gif(byte[] indices, int width, int height, byte[][] palette)
+    {
+        var gif = new MemoryStream();
+        gif.Write("GIF89a"u8);
+        gif.Write([(byte)width, (byte)(width >> 8), (byte)height, (byte)(height >> 8), 0b1000_0001, 0, 0]); // global table of 2^(1+1) colours
+        foreach (byte[] rgb in palette) gif.Write(rgb);
+        gif.Write([0x2C, 0, 0, 0, 0, (byte)width, (byte)(width >> 8), (byte)height, (byte)(height >> 8), 0]);
+        const int clear = 4, end = 5;
+        var codes = new List<int>();
+        for (int i = 0; i < indices.Length; i++)
+        {
+            if (i % 2 == 0) codes.Add(clear);
+            codes.Add(indices[i]);
+        }
+        codes.Add(end);
+        var data = new List<byte>();
+        int bitBuffer = 0, bitCount = 0;
+        foreach (int code in codes)
+        {
+            bitBuffer |= code << bitCount;
+            bitCount += 3;
+            while (bitCount >= 8) { data.Add((byte)bitBuffer); bitBuffer >>= 8; bitCount -= 8; }
+        }
+        if (bitCount > 0) data.Add((byte)bitBuffer);
+        gif.WriteByte(2); // LZW minimum code size
+        for (int at = 0; at < data.Count; at += 255)
+        {
+            int length = Math.Min(255, data.Count - at);
+            gif.WriteByte((byte)length);
+            gif.Write(data.GetRange(at, length).ToArray());
+        }
+        gif.WriteByte(0);    // end of image data
+        gif.WriteByte(0x3B); // trailer
+        return gif.ToArray();
+    }
+
     private static void WriteChunk(Stream png, string type, byte[] data)
     {
         Span<byte> length = stackalloc byte[4];
