@@ -162,8 +162,11 @@ public class FashionMnistDgTests
             first.Labels.shape.Should().Equal(8);
             first.Domains.Should().OnlyContain(d => d != "rotated");
         }
-        var perDomain = PerDomainBatchSampler.ForTraining(split, perDomain: 2, seed: 0).First();
-        perDomain.Should().HaveCount(5).And.OnlyContain(batch => batch.Count == 2);
+        var sampler = PerDomainBatchSampler.ForTraining(split, perDomain: 2, seed: 0);
+        sampler.First().Should().HaveCount(5).And.OnlyContain(batch => batch.Count == 2);
+        using var step = ExampleLoader.PerDomain(sampler, new ExampleLoaderOptions { DisposeBatches = false }).First();
+        step.Images.shape.Should().Equal(10, 3, 24, 24);
+        step.Domains.Distinct().Should().BeEquivalentTo(split.SourceDomains);
     }
 
     [Fact]
