@@ -32,7 +32,7 @@ internal static class GuidedAlphaSearch
             using var scope = NewDisposeScope();
             var leaf = alpha.detach().requires_grad_(true);
             var shifted = TransportTransformation.Shift(diffused.detach(), leaf, shiftNoise);
-            var latents = transport.ReverseRun(shifted, condition, generator: null, decodeSteps, predictOriginal: true);
+            var latents = transport.ShortDecode(shifted, condition, decodeSteps);
             var images = transport.DecodeLatents(latents);
             var loss = guidance.Loss(images, captions, options.SamplesPerImage);
             double value = loss.item<float>();

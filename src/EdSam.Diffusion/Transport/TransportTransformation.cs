@@ -1,4 +1,5 @@
 using EdSam.Diffusion.Models;
+using EdSam.Diffusion.Sampling;
 using EdSam.Diffusion.Schedulers;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -182,7 +183,8 @@ public sealed class TransportTransformation
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        return scope.MoveToOuter(_codec.Decode(ReverseRun(latents, condition, generator, _samplingTimesteps.Length, predictOriginal: false)));
+        var clean = DiffusionSampler.Denoise(_denoiser, Scheduler, latents, StartTimestep, _gridSteps, condition, generator);
+        return scope.MoveToOuter(_codec.Decode(clean));
     }
 
     private Tensor EncodeReplicated(Tensor images)
@@ -220,19 +222,20 @@ public sealed class TransportTransformation
         return new TransportResult(images, alpha.detach().clone());
     }
 
-    /// <summary>The reverse DDIM loop over the first <paramref name="steps"/> grid timesteps from the start step; with
-    /// <paramref name="predictOriginal"/> the last step's x̂₀ prediction is returned (the short decode of guided mode).</summary>
-    internal Tensor ReverseRun(Tensor latents, DiffusionCondition? condition, Generator? generator, int steps, bool predictOriginal)
+    /// <summary>The short differentiable decode of guided mode: the first <paramref name="steps"/> DDIM steps from the
+    /// start step, returning the last step's x̂₀ prediction rather than its x_{t−1}, so that a 1–2 step decode still
+    /// ends at a clean estimate. Gradients flow when the caller enables them.</summary>
+    internal Tensor ShortDecode(Tensor latents, DiffusionCondition? condition, int steps)
     {
+        Scheduler.SetTimesteps(_gridSteps);
         var sample = latents;
         for (int i = 0; i < steps; i++)
         {
             using var scope = NewDisposeScope();
             int t = _samplingTimesteps[i];
             using var timesteps = full(sample.shape[0], (long)t, dtype: ScalarType.Int64, device: sample.device);
-            using var output = _denoiser.Predict(sample, timesteps, condition);
-            var step = Scheduler.Step(output, t, sample, generator);
-            sample = scope.MoveToOuter(predictOriginal && i == steps - 1 ? step.PredOriginalSample : step.PrevSample);
+            var step = Scheduler.Step(_denoiser.Predict(sample, timesteps, condition), t, sample);
+            sample = scope.MoveToOuter(i == steps - 1 ? step.PredOriginalSample : step.PrevSample);
         }
         return sample;
     }

@@ -79,13 +79,3 @@ internal static class TinyClip
         return tensor(ids);
     }
 }
-
-/// <summary>A fresh folder under the system temp directory, deleted on dispose.</summary>
-internal sealed class TemporaryFolder(string prefix) : IDisposable
-{
-    public string FullName { get; } = Directory.CreateTempSubdirectory(prefix).FullName;
-
-    public string Path(string name) => System.IO.Path.Combine(FullName, name);
-
-    public void Dispose() => Directory.Delete(FullName, recursive: true);
-}

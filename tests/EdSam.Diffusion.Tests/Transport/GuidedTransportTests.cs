@@ -34,7 +34,7 @@ public sealed class GuidedTransportTests
             using var noGrad = no_grad();
             var latents = transport.Diffuse(transport.Encode(images).repeat_interleave(2, 0), noise.ForwardNoise);
             var shifted = TransportTransformation.Shift(latents, alpha, noise.ShiftNoise);
-            var decoded = transport.DecodeLatents(transport.ReverseRun(shifted, TransportTransformation.Replicate(condition, 2, 6), null, 2, predictOriginal: true));
+            var decoded = transport.DecodeLatents(transport.ShortDecode(shifted, TransportTransformation.Replicate(condition, 2, 6), 2));
             return guidance.Loss(decoded, captions, 2).item<float>();
         }
         double initial = Loss(noise.Alpha), guided = Loss(result.Alpha);
