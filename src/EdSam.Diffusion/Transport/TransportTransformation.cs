@@ -77,6 +77,12 @@ public sealed class TransportTransformation
     /// <summary>The training timestep t₀ the latent is diffused to and the reverse run starts from.</summary>
     public int StartTimestep { get; }
 
+    /// <summary>Side of the square images the transformation takes and returns, in pixels.</summary>
+    public int ImageSize => (int)_denoiser.SampleShape[^1];
+
+    /// <summary>Shape of one latent, [C, h, w] (<see cref="IDenoiser.SampleShape"/>).</summary>
+    public IReadOnlyList<long> LatentShape => _denoiser.SampleShape;
+
     /// <summary>ᾱ at <see cref="StartTimestep"/>.</summary>
     public double StartAlphaCumprod => Scheduler.Schedule.AlphasCumprod[StartTimestep];
 
