@@ -1,3 +1,4 @@
+using EdSam.Diffusion.Autoencoders;
 using EdSam.Diffusion.Models;
 using EdSam.Diffusion.Sampling;
 using EdSam.Diffusion.Schedulers;
@@ -30,30 +31,38 @@ public sealed class TransportTransformation
 {
     private static readonly double Sqrt2 = Math.Sqrt(2);
     private readonly IDenoiser _denoiser;
-    private readonly LatentCodec _codec;
+    private readonly IAutoencoder _autoencoder;
     private readonly int[] _samplingTimesteps;
     private readonly int _gridSteps;
 
-    /// <summary>Creates the transformation for a pixel-space denoiser (images are mapped to [−1, 1]).</summary>
+    /// <summary>Creates the transformation for a pixel-space denoiser (<see cref="IdentityAutoencoder"/>: images are mapped to [−1, 1]).</summary>
     /// <param name="denoiser">The diffusion model, conditional on class labels and/or text embeddings.</param>
     /// <param name="options">The options; <see cref="TransportOptions"/> defaults when null.</param>
     /// <param name="guidance">The CLIP loss for <see cref="TransportOptions.Guided"/> mode; required when it is set.</param>
     /// <exception cref="System.ComponentModel.DataAnnotations.ValidationException">The options are invalid.</exception>
     /// <exception cref="ArgumentException">Guided mode without <paramref name="guidance"/>, or a start step outside the schedule.</exception>
     public TransportTransformation(IDenoiser denoiser, TransportOptions? options = null, ClipGuidance? guidance = null)
-        : this(denoiser, LatentCodec.Pixels, options, guidance)
+        : this(denoiser, new IdentityAutoencoder(), options, guidance)
     {
     }
 
-    internal TransportTransformation(IDenoiser denoiser, LatentCodec codec, TransportOptions? options, ClipGuidance? guidance)
+    /// <summary>Creates the transformation for a latent (or pixel) denoiser behind an autoencoder.</summary>
+    /// <param name="denoiser">The diffusion model working on <paramref name="autoencoder"/>'s latents.</param>
+    /// <param name="autoencoder">Maps [0, 1] images to the denoiser's space and back (a VAE, or <see cref="IdentityAutoencoder"/>).</param>
+    /// <param name="options">The options; <see cref="TransportOptions"/> defaults when null.</param>
+    /// <param name="guidance">The CLIP loss for <see cref="TransportOptions.Guided"/> mode; required when it is set.</param>
+    /// <exception cref="System.ComponentModel.DataAnnotations.ValidationException">The options are invalid.</exception>
+    /// <exception cref="ArgumentException">Guided mode without <paramref name="guidance"/>, or a start step outside the schedule.</exception>
+    public TransportTransformation(IDenoiser denoiser, IAutoencoder autoencoder, TransportOptions? options = null, ClipGuidance? guidance = null)
     {
         ArgumentNullException.ThrowIfNull(denoiser);
+        ArgumentNullException.ThrowIfNull(autoencoder);
         Options = (options ?? new TransportOptions()).Validate();
         if (Options.Guided && guidance is null)
             throw new ArgumentException("TransportOptions.Guided is set but no ClipGuidance was given: guided mode maximises a CLIP loss.", nameof(guidance));
         // Classifier-free guidance towards the image's own condition; scale 1 is the plain conditional model (one call).
         _denoiser = Options.GuidanceScale == 1.0 ? denoiser : new GuidedDenoiser(denoiser, Options.GuidanceScale);
-        _codec = codec;
+        _autoencoder = autoencoder;
         Guidance = guidance;
         Scheduler = new DdimScheduler(denoiser.Scheduler, Options.Eta);
 
@@ -78,7 +87,10 @@ public sealed class TransportTransformation
     public int StartTimestep { get; }
 
     /// <summary>Side of the square images the transformation takes and returns, in pixels.</summary>
-    public int ImageSize => (int)_denoiser.SampleShape[^1];
+    public int ImageSize => (int)_denoiser.SampleShape[^1] * _autoencoder.DownscaleFactor;
+
+    /// <summary>The autoencoder between images and the denoiser's space.</summary>
+    public IAutoencoder Autoencoder => _autoencoder;
 
     /// <summary>Shape of one latent, [C, h, w] (<see cref="IDenoiser.SampleShape"/>).</summary>
     public IReadOnlyList<long> LatentShape => _denoiser.SampleShape;
@@ -128,7 +140,7 @@ public sealed class TransportTransformation
     /// <summary>Encodes images to latents z₀ (pixels in [0, 1] → the denoiser's space).</summary>
     /// <param name="images">float [N, 3, H, W] in [0, 1].</param>
     /// <returns>z₀, owned by the caller.</returns>
-    public Tensor Encode(Tensor images) => _codec.Encode(images);
+    public Tensor Encode(Tensor images) => _autoencoder.Encode(images);
 
     /// <summary>
     /// Draws M = <see cref="TransportOptions.SamplesPerImage"/> adversarial samples per image.
@@ -190,7 +202,7 @@ public sealed class TransportTransformation
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var clean = DiffusionSampler.Denoise(_denoiser, Scheduler, latents, StartTimestep, _gridSteps, condition, generator);
-        return scope.MoveToOuter(_codec.Decode(clean));
+        return scope.MoveToOuter(_autoencoder.Decode(clean).clamp(0, 1));
     }
 
     private Tensor EncodeReplicated(Tensor images)
@@ -199,7 +211,7 @@ public sealed class TransportTransformation
             throw new ArgumentException($"images must be [N, 3, H, W] pixels in [0, 1]; got [{string.Join(", ", images.shape)}].", nameof(images));
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var latents = _codec.Encode(images);
+        var latents = _autoencoder.Encode(images);
         var expected = _denoiser.SampleShape;
         if (!latents.shape.Skip(1).SequenceEqual(expected))
             throw new ArgumentException(
@@ -246,7 +258,8 @@ public sealed class TransportTransformation
         return sample;
     }
 
-    internal Tensor DecodeLatents(Tensor latents) => _codec.Decode(latents);
+    // Unclamped, so the guidance gradient is not cut at saturated pixels.
+    internal Tensor DecodeLatents(Tensor latents) => _autoencoder.Decode(latents);
 
     internal static DiffusionCondition? Replicate(DiffusionCondition? condition, int times, long rows)
     {
