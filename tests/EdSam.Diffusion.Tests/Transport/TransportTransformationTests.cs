@@ -53,11 +53,13 @@ public sealed class TransportTransformationTests
             product *= 1 - (1e-4 + (0.02 - 1e-4) * t / 999.0);
             if (product <= 0.5) expected = t;
         }
-        requested.Should().Be(expected);
+        requested.Should().Be(expected).And.Be(259);
         transport.StartTimestep.Should().BeLessThanOrEqualTo(requested);
         transport.SamplingTimesteps.Should().HaveCountGreaterThanOrEqualTo(10).And.BeInDescendingOrder();
         transport.SamplingTimesteps[0].Should().Be(transport.StartTimestep);
-        (requested - transport.StartTimestep).Should().BeLessThan(requested / 10 + 1, "the grid is the coarsest with 10 steps below the request");
+        // The coarsest "leading" grid with 10 timesteps ≤ 259 has stride 1000 / 35 = 28: 252, 224, …, 0.
+        transport.StartTimestep.Should().Be(252);
+        transport.SamplingTimesteps.Should().Equal(Enumerable.Range(0, 10).Select(i => 252 - 28 * i));
     }
 
     [Fact]
