@@ -30,8 +30,8 @@ internal sealed class ClipMlp : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var hidden = c_fc.call(x);
-        return scope.MoveToOuter(c_proj.call(ClipActivations.Apply(hidden, _quickGelu)));
+        var hidden = ClipOps.Linear(x, c_fc.weight!, c_fc.bias);
+        return scope.MoveToOuter(ClipOps.Linear(ClipActivations.Apply(hidden, _quickGelu), c_proj.weight!, c_proj.bias));
     }
 }
 

@@ -160,8 +160,8 @@ public sealed class ClipModel : Module<Tensor, Tensor, (Tensor logitsPerImage, T
 
         // LayerNorm acts per token, so normalising only the pooled (EOT) rows equals OpenAI's ln_final-then-gather.
         var rows = arange(n, device: device).mul_(length).add_(ids.argmax(-1));
-        var pooled = ln_final.call(x.view(n * length, -1).index_select(0, rows));
-        return scope.MoveToOuter(pooled.matmul(text_projection));
+        var pooled = ClipOps.LayerNorm(x.view(n * length, -1).index_select(0, rows), ln_final);
+        return scope.MoveToOuter(ClipOps.MatMul(pooled, text_projection));
     }
 
     /// <summary>Contrastive logits for every image–caption pair.</summary>

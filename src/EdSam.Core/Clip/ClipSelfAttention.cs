@@ -48,11 +48,11 @@ internal sealed class ClipSelfAttention : Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         long n = x.shape[0], length = x.shape[1], width = x.shape[2];
         // One GEMM for q, k and v; the permute is a view, SDPA reads the strides.
-        var qkv = functional.linear(x, in_proj_weight, in_proj_bias)
+        var qkv = ClipOps.Linear(x, in_proj_weight, in_proj_bias)
             .view(n, length, 3, _heads, width / _heads)
             .permute(2, 0, 3, 1, 4);
         var attended = functional.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], is_casual: _causal);
         var merged = attended.transpose(1, 2).reshape(n, length, width);
-        return scope.MoveToOuter(out_proj.call(merged));
+        return scope.MoveToOuter(ClipOps.Linear(merged, out_proj.weight!, out_proj.bias));
     }
 }

@@ -57,9 +57,9 @@ internal sealed class ModifiedResNet : Module<Tensor, Tensor>
     public override Tensor forward(Tensor images)
     {
         using var scope = NewDisposeScope();
-        var x = functional.relu(bn1.call(conv1.call(images)));
-        x = functional.relu(bn2.call(conv2.call(x)));
-        x = functional.relu(bn3.call(conv3.call(x)));
+        var x = functional.relu(bn1.call(ClipOps.Conv2d(images, conv1.weight!, stride: 2, padding: 1)));
+        x = functional.relu(bn2.call(ClipOps.Conv2d(x, conv2.weight!, padding: 1)));
+        x = functional.relu(bn3.call(ClipOps.Conv2d(x, conv3.weight!, padding: 1)));
         x = functional.avg_pool2d(x, 2);
         x = layer4.call(layer3.call(layer2.call(layer1.call(x))));
         return scope.MoveToOuter(attnpool.call(x));

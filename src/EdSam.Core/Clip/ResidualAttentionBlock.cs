@@ -33,8 +33,8 @@ internal sealed class ResidualAttentionBlock : Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         // The branch outputs come straight from a Linear (whose backward does not need them), so adding the
         // residual into them in place is safe under autograd and saves an allocation per block.
-        var h = attn.call(ln_1.call(x)).add_(x);
-        var y = mlp.call(ln_2.call(h)).add_(h);
+        var h = attn.call(ClipOps.LayerNorm(x, ln_1)).add_(x);
+        var y = mlp.call(ClipOps.LayerNorm(h, ln_2)).add_(h);
         return scope.MoveToOuter(y);
     }
 }
