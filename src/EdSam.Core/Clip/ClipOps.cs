@@ -20,7 +20,10 @@ internal static class ClipOps
     private static readonly Lazy<bool> NativeBf16 = new(DetectNativeBf16);
 
     /// <summary>True when bf16 tensors on the CPU are computed in bf16 (the CPU has native bf16 arithmetic).</summary>
-    public static bool HasNativeBf16 => NativeBf16.Value;
+    public static bool HasNativeBf16 => NativeBf16Override ?? NativeBf16.Value;
+
+    /// <summary>Tests set this to exercise both paths on one machine; null uses the detection.</summary>
+    internal static bool? NativeBf16Override { get; set; }
 
     /// <summary><c>x @ weightᵀ + bias</c>.</summary>
     public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias)
@@ -61,7 +64,7 @@ internal static class ClipOps
     }
 
     private static bool NeedsFp32(Tensor x) =>
-        x.dtype == ScalarType.BFloat16 && x.device_type == DeviceType.CPU && !NativeBf16.Value;
+        x.dtype == ScalarType.BFloat16 && x.device_type == DeviceType.CPU && !HasNativeBf16;
 
     private static bool DetectNativeBf16()
     {
