@@ -6,6 +6,7 @@
 // This one file serves two callers: MSBuild compiles it as an inline task (RoslynCodeTaskFactory, see
 // EdSam.targets), and the test project compiles the static patcher alone (EDSAM_ELF_PATCHER_NO_TASK).
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Text;
 
@@ -28,10 +29,35 @@ namespace EdSam.Build
         private const uint ShtGnuVerneed = 0x6ffffffe;
         private const ushort VerFlagWeak = 0x2;
 
-        /// <summary>Sets VER_FLG_WEAK on every need for <paramref name="versionName"/> in the ELF image.</summary>
-        /// <returns>What was found; the image is changed in place only for <see cref="ElfPatchOutcome.Patched"/>.</returns>
+        /// <summary>One entry of the version-need table: the library asked for, the version name, and its flags.</summary>
+        public readonly struct VersionNeed
+        {
+            internal VersionNeed(string file, string version, ushort flags, int flagsOffset)
+            {
+                File = file;
+                Version = version;
+                Flags = flags;
+                FlagsOffset = flagsOffset;
+            }
+
+            /// <summary>The shared library the version is needed from, e.g. libstdc++.so.6.</summary>
+            public string File { get; }
+
+            /// <summary>The version name, e.g. GLIBCXX_3.4.32.</summary>
+            public string Version { get; }
+
+            /// <summary>vna_flags; bit 2 is VER_FLG_WEAK.</summary>
+            public ushort Flags { get; }
+
+            /// <summary>True when the loader treats a missing version as a warning, not an error.</summary>
+            public bool IsWeak => (Flags & VerFlagWeak) != 0;
+
+            internal int FlagsOffset { get; }
+        }
+
+        /// <summary>Lists every version need of the ELF image.</summary>
         /// <exception cref="InvalidDataException">The bytes are not a well-formed 64-bit little-endian ELF image.</exception>
-        public static ElfPatchOutcome MarkWeak(byte[] image, string versionName)
+        public static List<VersionNeed> ReadVersionNeeds(byte[] image)
         {
             if (image.Length < 64 || image[0] != 0x7f || image[1] != (byte)'E' || image[2] != (byte)'L' || image[3] != (byte)'F')
                 throw new InvalidDataException("not an ELF file (bad magic)");
@@ -44,7 +70,7 @@ namespace EdSam.Build
             if (sectionSize < 64 || sectionTable + (ulong)sectionSize * (ulong)sectionCount > (ulong)image.Length)
                 throw new InvalidDataException("section header table lies outside the file");
 
-            bool found = false, changed = false;
+            var needs = new List<VersionNeed>();
             for (int s = 0; s < sectionCount; s++)
             {
                 int header = checked((int)sectionTable + s * sectionSize);
@@ -56,28 +82,20 @@ namespace EdSam.Build
                 if (link >= sectionCount) throw new InvalidDataException("version-need section links to a missing string table");
                 int strings = checked((int)U64(image, checked((int)sectionTable + link * sectionSize) + 0x18));
 
+                // Verneed entries (16 bytes: version, aux count, file, aux offset, next) each head a chain of
+                // Vernaux entries (16 bytes: hash, flags, other, name, next); offsets are relative.
                 int need = offset;
-                while (true)
+                for (int guard = 0; guard < 4096; guard++)
                 {
                     Require(image, need, 16, offset, size);
                     int auxCount = U16(image, need + 2);
+                    string file = CString(image, strings + (int)U32(image, need + 4));
                     int aux = need + (int)U32(image, need + 8);
                     for (int a = 0; a < auxCount; a++)
                     {
                         Require(image, aux, 16, offset, size);
                         string name = CString(image, strings + (int)U32(image, aux + 8));
-                        if (name == versionName)
-                        {
-                            found = true;
-                            ushort flags = U16(image, aux + 4);
-                            if ((flags & VerFlagWeak) == 0)
-                            {
-                                flags |= VerFlagWeak;
-                                image[aux + 4] = (byte)flags;
-                                image[aux + 5] = (byte)(flags >> 8);
-                                changed = true;
-                            }
-                        }
+                        needs.Add(new VersionNeed(file, name, U16(image, aux + 4), aux + 4));
                         uint nextAux = U32(image, aux + 12);
                         if (nextAux == 0) break;
                         aux += (int)nextAux;
@@ -86,6 +104,25 @@ namespace EdSam.Build
                     if (next == 0) break;
                     need += (int)next;
                 }
+            }
+            return needs;
+        }
+
+        /// <summary>Sets VER_FLG_WEAK on every need for <paramref name="versionName"/> in the ELF image.</summary>
+        /// <returns>What was found; the image is changed in place only for <see cref="ElfPatchOutcome.Patched"/>.</returns>
+        /// <exception cref="InvalidDataException">The bytes are not a well-formed 64-bit little-endian ELF image.</exception>
+        public static ElfPatchOutcome MarkWeak(byte[] image, string versionName)
+        {
+            bool found = false, changed = false;
+            foreach (VersionNeed need in ReadVersionNeeds(image))
+            {
+                if (need.Version != versionName) continue;
+                found = true;
+                if (need.IsWeak) continue;
+                ushort flags = (ushort)(need.Flags | VerFlagWeak);
+                image[need.FlagsOffset] = (byte)flags;
+                image[need.FlagsOffset + 1] = (byte)(flags >> 8);
+                changed = true;
             }
             return changed ? ElfPatchOutcome.Patched : found ? ElfPatchOutcome.AlreadyWeak : ElfPatchOutcome.NotNeeded;
         }

@@ -1,1 +1,21 @@
-Console.WriteLine("placeholder");
+using EdSam.Bench;
+
+// Throughput and memory benchmarks. Run on demand (never part of the test command):
+//   dotnet run -c Release --project bench/EdSam.Bench -- [clip|memory|all] [--threads 2]
+string suite = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "clip";
+int threads = BenchArgs.Int(args, "--threads", 2);
+TorchSharp.torch.set_num_threads(threads);
+Console.WriteLine($"EdSam benchmarks — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} logical CPUs, torch threads {threads}");
+Console.WriteLine($"CPU: {CpuInfo.ModelName()}  ({CpuInfo.VectorExtensions()})");
+Console.WriteLine();
+
+switch (suite)
+{
+    case "matmul":
+        MatmulBenchmark.Run();
+        break;
+    default:
+        Console.Error.WriteLine($"unknown suite '{suite}'; expected matmul");
+        return 2;
+}
+return 0;

@@ -197,19 +197,7 @@ public static class SafeTensors
         using var scope = torch.NewDisposeScope();
         // detach() makes a new handle, so everything below belongs to this scope and the caller's tensor is untouched.
         var cpu = tensor.detach().cpu().contiguous();
-        long byteCount = cpu.numel() * cpu.ElementSize;
-        if (byteCount <= int.MaxValue)
-        {
-            stream.Write(cpu.bytes);
-            return;
-        }
-        long chunkElements = (1L << 30) / cpu.ElementSize;
-        var flat = cpu.view(-1);
-        for (long start = 0; start < flat.shape[0]; start += chunkElements)
-        {
-            long count = Math.Min(chunkElements, flat.shape[0] - start);
-            stream.Write(flat.narrow(0, start, count).bytes);
-        }
+        TensorBytes.WriteTo(stream, cpu);
     }
 
     // The header is UTF-8: a string with an unpaired surrogate has no UTF-8 form and would not survive a round trip.

@@ -151,31 +151,11 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         {
             byte* source = viewStart + _view.PointerOffset + info.DataBegin;
             if (info.ScalarType == ScalarType.Bool) CheckBooleans(source, info);
-            CopyInto(tensor, source, info.ByteCount);
+            TensorBytes.CopyFrom(tensor, (IntPtr)source);
         }
         finally
         {
             handle.ReleasePointer();
-        }
-    }
-
-    // TorchSharp exposes a CPU tensor's storage as a Span<byte>, which is limited to 2 GB: larger tensors are
-    // filled in chunks through 1-D views of the same storage.
-    private static void CopyInto(Tensor tensor, byte* source, long byteCount)
-    {
-        if (byteCount <= int.MaxValue)
-        {
-            new ReadOnlySpan<byte>(source, (int)byteCount).CopyTo(tensor.bytes);
-            return;
-        }
-        long elementSize = tensor.ElementSize;
-        long chunkElements = (1L << 30) / elementSize;
-        using var flat = tensor.view(-1);
-        for (long start = 0; start < flat.shape[0]; start += chunkElements)
-        {
-            long count = Math.Min(chunkElements, flat.shape[0] - start);
-            using var part = flat.narrow(0, start, count);
-            new ReadOnlySpan<byte>(source + start * elementSize, (int)(count * elementSize)).CopyTo(part.bytes);
         }
     }
 

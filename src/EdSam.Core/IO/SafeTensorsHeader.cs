@@ -159,7 +159,7 @@ internal sealed class SafeTensorsHeader
                 throw new SafeTensorsFormatException(path, field,
                     $"shape {shapeText} × {entry.DType} needs {needed} bytes but data_offsets span {span}");
 
-            tensors.Add(new SafeTensorInfo(entry.Key, entry.DType, scalarType, entry.Shape,
+            tensors.Add(new SafeTensorInfo(entry.Key, entry.DType, scalarType, Array.AsReadOnly(entry.Shape),
                 (long)entry.Begin, (long)entry.End, dataStart + (long)entry.Begin));
         }
 

@@ -7,12 +7,12 @@ namespace EdSam.Tests.IO;
 public sealed class SafeTensorsMalformedFileTests : IDisposable
 {
     private const string ValidEntry = "\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}";
-    private readonly string _folder = Directory.CreateTempSubdirectory("edsam-malformed-").FullName;
+    private readonly TemporaryFolder _folder = new("edsam-malformed-");
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose() => _folder.Dispose();
 
     private string Write(string headerJson, byte[] data, ulong? declaredHeaderLength = null, string name = "bad.safetensors") =>
-        RawSafeTensorsFile.Write(Path.Combine(_folder, name), headerJson, data, declaredHeaderLength);
+        RawSafeTensorsFile.Write(_folder.File(name), headerJson, data, declaredHeaderLength);
 
     private static SafeTensorsFormatException LoadFails(string path)
     {
@@ -36,7 +36,7 @@ public sealed class SafeTensorsMalformedFileTests : IDisposable
     [Fact]
     public void A_file_shorter_than_the_length_prefix_is_rejected()
     {
-        string path = Path.Combine(_folder, "short.safetensors");
+        string path = _folder.File("short.safetensors");
         File.WriteAllBytes(path, [1, 0, 0]);
         LoadFails(path).Message.Should().Contain("3 bytes, too short for the 8-byte header length");
     }
@@ -92,7 +92,7 @@ public sealed class SafeTensorsMalformedFileTests : IDisposable
         byte[] header = Encoding.UTF8.GetBytes("{\"w\xFF\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}");
         int marker = Array.IndexOf(header, (byte)0xC3); // 'ÿ' (U+00FF) encodes as C3 BF: make it a lone continuation byte
         header[marker] = 0xBF;
-        string path = Path.Combine(_folder, "utf8.safetensors");
+        string path = _folder.File("utf8.safetensors");
         File.WriteAllBytes(path, RawSafeTensorsFile.Bytes(header, RawSafeTensorsFile.F32(1, 2)));
         LoadFails(path).Problem.Should().Be($"is not valid UTF-8 (first bad byte at header offset {marker})");
     }
@@ -273,7 +273,7 @@ public sealed class SafeTensorsMalformedFileTests : IDisposable
     [Fact]
     public void An_empty_file_is_rejected()
     {
-        string path = Path.Combine(_folder, "empty.safetensors");
+        string path = _folder.File("empty.safetensors");
         File.WriteAllBytes(path, []);
         LoadFails(path).Field.Should().Be("header length");
     }

@@ -8,9 +8,9 @@ namespace EdSam.Tests.IO;
 /// <summary>PyTorch pickle checkpoints are refused — never executed — with a message that says how to convert them.</summary>
 public sealed class SafeTensorsPickleRefusalTests : IDisposable
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("edsam-pickle-").FullName;
+    private readonly TemporaryFolder _folder = new("edsam-pickle-");
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose() => _folder.Dispose();
 
     private static void ShouldBeRefusedWithConversionAdvice(string path)
     {
@@ -30,7 +30,7 @@ public sealed class SafeTensorsPickleRefusalTests : IDisposable
     [InlineData("weights.pkl")]
     public void Pickle_extensions_are_refused(string name)
     {
-        string path = Path.Combine(_folder, name);
+        string path = _folder.File(name);
         File.WriteAllBytes(path, [0x80, 0x02, (byte)'}', (byte)'q', 0x00, (byte)'.']); // a tiny protocol-2 pickle
         ShouldBeRefusedWithConversionAdvice(path);
     }
@@ -38,7 +38,7 @@ public sealed class SafeTensorsPickleRefusalTests : IDisposable
     [Fact]
     public void A_torch_save_zip_archive_is_refused_whatever_its_name()
     {
-        string path = Path.Combine(_folder, "renamed.safetensors");
+        string path = _folder.File("renamed.safetensors");
         using (var zip = ZipFile.Open(path, ZipArchiveMode.Create))
         {
             using var writer = new StreamWriter(zip.CreateEntry("archive/data.pkl").Open());
@@ -54,7 +54,7 @@ public sealed class SafeTensorsPickleRefusalTests : IDisposable
     [InlineData(5)]
     public void A_raw_pickle_is_refused_whatever_its_name(byte protocol)
     {
-        string path = Path.Combine(_folder, "weights.safetensors");
+        string path = _folder.File("weights.safetensors");
         var bytes = new byte[64];
         bytes[0] = 0x80;
         bytes[1] = protocol;
@@ -66,7 +66,7 @@ public sealed class SafeTensorsPickleRefusalTests : IDisposable
     [Fact]
     public void A_real_safetensors_file_with_a_bin_extension_still_loads()
     {
-        string path = Path.Combine(_folder, "model.bin");
+        string path = _folder.File("model.bin");
         using var scope = NewDisposeScope();
         SafeTensors.Save(path, new Dictionary<string, Tensor> { ["w"] = arange(4, dtype: ScalarType.Float32) });
         SafeTensors.Load(path)["w"].data<float>().ToArray().Should().Equal(0f, 1f, 2f, 3f);

@@ -1,3 +1,6 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
 using EdSam.IO;
 using EdSam.Tests.TestSupport;
 using TorchSharp;
@@ -7,11 +10,11 @@ namespace EdSam.Tests.IO;
 
 public sealed class SafeTensorsTests : IDisposable
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("edsam-safetensors-").FullName;
+    private readonly TemporaryFolder _folder = new("edsam-safetensors-");
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose() => _folder.Dispose();
 
-    private string TempPath(string name = "model.safetensors") => Path.Combine(_folder, name);
+    private string TempPath(string name = "model.safetensors") => _folder.File(name);
 
     [SkippableFact]
     public void Loads_the_reference_tiny_vit_checkpoint_with_its_known_keys_and_shapes()
@@ -67,13 +70,113 @@ public sealed class SafeTensorsTests : IDisposable
         SafeTensors.Save(TempPath(), original, metadata);
         var loaded = SafeTensors.Load(TempPath());
 
-        loaded.Keys.Should().BeEquivalentTo(original.Keys);
-        foreach (var (key, expected) in original)
-        {
-            loaded[key].dtype.Should().Be(expected.dtype, key);
-            loaded[key].shape.Should().Equal(expected.shape, key);
-            loaded[key].bytes.ToArray().Should().Equal(expected.bytes.ToArray(), key);
-        }
+        loaded.ShouldBeBitwiseEqualTo(original);
         SafeTensors.ReadMetadata(TempPath()).Should().BeEquivalentTo(metadata);
+    }
+
+    [SkippableFact]
+    public void Resaving_the_reference_checkpoint_reproduces_every_tensor()
+    {
+        string reference = SharedFixtures.Clip("tiny-vit.safetensors");
+        using var scope = NewDisposeScope();
+        var original = SafeTensors.Load(reference);
+        SafeTensors.Save(TempPath(), original);
+        var again = SafeTensors.Load(TempPath());
+
+        again.ShouldBeBitwiseEqualTo(original);
+        new FileInfo(TempPath()).Length.Should().BeGreaterThan(original.Values.Sum(t => t.numel() * t.ElementSize));
+    }
+
+    [Fact]
+    public void Save_writes_the_layout_the_format_specifies()
+    {
+        using var scope = NewDisposeScope();
+        SafeTensors.Save(TempPath(), new Dictionary<string, Tensor>
+        {
+            ["b.small"] = tensor(new byte[] { 1, 2, 3 }),
+            ["a.wide"] = tensor(new[] { 1.0, 2.0 }),
+            ["c.half"] = ones(3, dtype: ScalarType.Float16),
+        }, new Dictionary<string, string> { ["format"] = "pt" });
+
+        byte[] file = File.ReadAllBytes(TempPath());
+        long headerLength = (long)BinaryPrimitives.ReadUInt64LittleEndian(file);
+        ((8 + headerLength) % 8).Should().Be(0, "the data buffer starts 8-byte aligned");
+        string header = Encoding.UTF8.GetString(file, 8, (int)headerLength);
+        header.TrimEnd(' ').Should().EndWith("}", "padding is spaces after the JSON object");
+        (header.Length - header.TrimEnd(' ').Length).Should().BeLessThan(8);
+
+        using var json = JsonDocument.Parse(header);
+        json.RootElement.GetProperty("__metadata__").GetProperty("format").GetString().Should().Be("pt");
+        var wide = json.RootElement.GetProperty("a.wide");
+        wide.GetProperty("dtype").GetString().Should().Be("F64");
+        wide.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).Should().Equal(2);
+        // Widest elements first so every tensor is aligned to its element size: F64 [0,16), F16 [16,22), U8 [22,25).
+        wide.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).Should().Equal(0, 16);
+        json.RootElement.GetProperty("c.half").GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).Should().Equal(16, 22);
+        json.RootElement.GetProperty("b.small").GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).Should().Equal(22, 25);
+        file.Length.Should().Be(8 + (int)headerLength + 25);
+        BitConverter.ToDouble(file, 8 + (int)headerLength + 8).Should().Be(2.0, "data is little-endian");
+        file[^3..].Should().Equal(1, 2, 3);
+    }
+
+    [Fact]
+    public void Save_accepts_non_contiguous_views_and_tensors_that_require_grad_without_changing_them()
+    {
+        using var scope = NewDisposeScope();
+        var matrix = arange(6, dtype: ScalarType.Float32).reshape(2, 3);
+        var transposed = matrix.t();
+        transposed.is_contiguous().Should().BeFalse();
+        var trainable = ones(2, requires_grad: true);
+
+        SafeTensors.Save(TempPath(), new Dictionary<string, Tensor> { ["t"] = transposed, ["p"] = trainable });
+        var loaded = SafeTensors.Load(TempPath());
+
+        loaded["t"].shape.Should().Equal(3, 2);
+        loaded["t"].data<float>().ToArray().Should().Equal(0f, 3f, 1f, 4f, 2f, 5f);
+        loaded["p"].requires_grad.Should().BeFalse();
+        transposed.is_contiguous().Should().BeFalse("the caller's tensor is not modified");
+        trainable.requires_grad.Should().BeTrue();
+    }
+
+    [Fact]
+    public void A_failed_save_leaves_the_previous_file_intact_and_no_temporary_file()
+    {
+        using var scope = NewDisposeScope();
+        SafeTensors.Save(TempPath(), new Dictionary<string, Tensor> { ["w"] = ones(2) });
+        byte[] before = File.ReadAllBytes(TempPath());
+
+        FluentActions.Invoking(() => SafeTensors.Save(TempPath(), new Dictionary<string, Tensor>
+            {
+                ["w"] = zeros(2),
+                ["z"] = zeros(2, dtype: ScalarType.ComplexFloat32),
+            }))
+            .Should().Throw<ArgumentException>().WithMessage("*'z'*ComplexFloat32*");
+
+        File.ReadAllBytes(TempPath()).Should().Equal(before);
+        Directory.GetFiles(_folder.FullName).Should().ContainSingle();
+    }
+
+    [Fact]
+    public void Save_rejects_keys_the_format_cannot_hold()
+    {
+        using var scope = NewDisposeScope();
+        FluentActions.Invoking(() => SafeTensors.Save(TempPath(), new Dictionary<string, Tensor> { ["__metadata__"] = ones(1) }))
+            .Should().Throw<ArgumentException>().WithMessage("*'__metadata__' is reserved*");
+        FluentActions.Invoking(() => SafeTensors.Save(TempPath(), new Dictionary<string, Tensor> { ["bad\ud800"] = ones(1) }))
+            .Should().Throw<ArgumentException>().WithMessage("*unpaired surrogate*");
+        File.Exists(TempPath()).Should().BeFalse();
+    }
+
+    [Fact]
+    public void Load_with_a_dtype_converts_floating_point_tensors_only()
+    {
+        using var scope = NewDisposeScope();
+        SafeTensors.Save(TempPath(), new Dictionary<string, Tensor> { ["w"] = tensor(new[] { 1.5f, -2f }), ["ids"] = tensor(new long[] { 3 }) });
+
+        var loaded = SafeTensors.Load(TempPath(), CPU, ScalarType.BFloat16);
+
+        loaded["w"].dtype.Should().Be(ScalarType.BFloat16);
+        loaded["w"].to(ScalarType.Float32).data<float>().ToArray().Should().Equal(1.5f, -2f);
+        loaded["ids"].dtype.Should().Be(ScalarType.Int64);
     }
 }

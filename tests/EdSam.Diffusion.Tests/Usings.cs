@@ -1,1 +1,0 @@
-namespace EdSam.Diffusion.Tests;
