@@ -11,21 +11,10 @@ internal static class OpenClipConfigJson
 
     public static ClipConfig Parse(string json, string? source)
     {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        }
-        catch (JsonException e)
-        {
-            throw new ClipConfigException(source, [$"is not valid JSON ({e.Message})"]);
-        }
-
-        using (document)
+        using (var document = JsonFieldReader.ParseObject(json, source))
         {
             var reader = new JsonFieldReader();
             var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) throw new ClipConfigException(source, ["the top level must be a JSON object"]);
             reader.RejectUnsupported(root, "", TopFields);
 
             int embedDim = reader.RequiredInt(root, "embed_dim");
@@ -73,6 +62,23 @@ internal static class OpenClipConfigJson
 internal sealed class JsonFieldReader
 {
     public List<string> Problems { get; } = [];
+
+    /// <summary>Parses <paramref name="json"/> (comments and trailing commas allowed) whose top level must be an object.</summary>
+    public static JsonDocument ParseObject(string json, string? source)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException e)
+        {
+            throw new ClipConfigException(source, [$"is not valid JSON ({e.Message})"]);
+        }
+        if (document.RootElement.ValueKind == JsonValueKind.Object) return document;
+        document.Dispose();
+        throw new ClipConfigException(source, ["the top level must be a JSON object"]);
+    }
 
     /// <summary>
     /// Fields EdSam does not implement change the architecture (open_clip's <c>pool_type</c>, <c>attentional_pool</c>, …);

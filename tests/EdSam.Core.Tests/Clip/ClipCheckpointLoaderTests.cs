@@ -1,4 +1,5 @@
 using EdSam.Clip;
+using EdSam.Tests.IO;
 using EdSam.IO;
 using static TorchSharp.torch;
 
@@ -6,9 +7,11 @@ namespace EdSam.Tests.Clip;
 
 public sealed class ClipCheckpointLoaderTests : IDisposable
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("edsam-clip-load-").FullName;
+    private readonly TemporaryFolder _temp = new("edsam-clip-load-");
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    private string _folder => _temp.FullName;
+
+    public void Dispose() => _temp.Dispose();
 
     [SkippableFact]
     public void Strict_load_names_every_missing_unexpected_and_misshaped_key_in_one_exception()

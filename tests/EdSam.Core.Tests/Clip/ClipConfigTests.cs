@@ -1,4 +1,5 @@
 using EdSam.Clip;
+using EdSam.Tests.IO;
 using static TorchSharp.torch;
 
 namespace EdSam.Tests.Clip;
@@ -6,9 +7,11 @@ namespace EdSam.Tests.Clip;
 public sealed class ClipConfigTests : IDisposable
 {
     private static readonly string[] PublishedNames = ["ViT-B-32", "ViT-B-16", "ViT-L-14", "ViT-L-14-336", "RN50", "RN101", "RN50x4"];
-    private readonly string _folder = Directory.CreateTempSubdirectory("edsam-clip-config-").FullName;
+    private readonly TemporaryFolder _temp = new("edsam-clip-config-");
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    private string _folder => _temp.FullName;
+
+    public void Dispose() => _temp.Dispose();
 
     [Fact]
     public void Every_published_name_is_registered_with_OpenAI_QuickGELU()
@@ -62,12 +65,15 @@ public sealed class ClipConfigTests : IDisposable
         config.Text.Heads.Should().Be(textHeads);
     }
 
-    [Fact]
-    public void ViT_B_32_has_the_parameter_count_OpenAI_published()
+    [Theory]
+    [InlineData("ViT-B-32", 151_277_313)]
+    [InlineData("RN50", 102_007_137)]
+    public void Full_size_models_have_the_parameter_counts_OpenAI_published(string name, long parameters)
     {
-        // 151,277,313 parameters: the count OpenAI's CLIP notebook prints for ViT-B/32 (independent of this code).
-        using var model = new ClipModel(ClipConfig.Named("ViT-B-32"));
-        model.parameters().Sum(p => p.numel()).Should().Be(151_277_313);
+        // The counts OpenAI's CLIP notebook prints ("Model parameters: …"), independent of this code: they pin
+        // every width, depth, head and pooling size of the ViT and ModifiedResNet towers at full scale.
+        using var model = new ClipModel(ClipConfig.Named(name));
+        model.parameters().Sum(p => p.numel()).Should().Be(parameters);
     }
 
     [Fact]
