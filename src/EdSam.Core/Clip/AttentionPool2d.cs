@@ -22,14 +22,12 @@ internal sealed class AttentionPool2d : Module<Tensor, Tensor>
     public AttentionPool2d(int spatialSize, int width, int heads, int outputDim) : base("attnpool")
     {
         _heads = heads;
-        positional_embedding = Parameter(randn(spatialSize * spatialSize + 1, width).div_(Math.Sqrt(width)));
-        k_proj = Linear(width, width);
-        q_proj = Linear(width, width);
-        v_proj = Linear(width, width);
-        c_proj = Linear(width, outputDim);
-        using (no_grad())
-            foreach (var layer in new[] { q_proj, k_proj, v_proj, c_proj })
-                init.normal_(layer.weight!, std: Math.Pow(width, -0.5));
+        double std = Math.Pow(width, -0.5);
+        positional_embedding = ClipInit.Normal(std, spatialSize * spatialSize + 1, width);
+        k_proj = ClipInit.Linear(width, width, std);
+        q_proj = ClipInit.Linear(width, width, std);
+        v_proj = ClipInit.Linear(width, width, std);
+        c_proj = ClipInit.Linear(width, outputDim, std);
         RegisterComponents();
     }
 

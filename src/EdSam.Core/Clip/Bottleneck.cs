@@ -16,11 +16,11 @@ internal sealed class Bottleneck : Module<Tensor, Tensor>
     /// <summary>Output channels per <c>planes</c>.</summary>
     public const int Expansion = 4;
 
-    private readonly Conv2d conv1;
+    private readonly ConvWeight conv1;
     private readonly BatchNorm2d bn1;
-    private readonly Conv2d conv2;
+    private readonly ConvWeight conv2;
     private readonly BatchNorm2d bn2;
-    private readonly Conv2d conv3;
+    private readonly ConvWeight conv3;
     private readonly BatchNorm2d bn3;
     private readonly Downsample? downsample;
     private readonly long _stride;
@@ -28,11 +28,11 @@ internal sealed class Bottleneck : Module<Tensor, Tensor>
     public Bottleneck(int inPlanes, int planes, int stride) : base(nameof(Bottleneck))
     {
         _stride = stride;
-        conv1 = Conv2d(inPlanes, planes, 1, bias: false);
+        conv1 = new ConvWeight(inPlanes, planes, 1);
         bn1 = BatchNorm2d(planes);
-        conv2 = Conv2d(planes, planes, 3, padding: 1, bias: false);
+        conv2 = new ConvWeight(planes, planes, 3);
         bn2 = BatchNorm2d(planes);
-        conv3 = Conv2d(planes, planes * Expansion, 1, bias: false);
+        conv3 = new ConvWeight(planes, planes * Expansion, 1);
         bn3 = BatchNorm2d(planes * Expansion);
         using (no_grad()) init.zeros_(bn3.weight!); // open_clip: each residual branch starts as the identity
         if (stride > 1 || inPlanes != planes * Expansion) downsample = new Downsample(inPlanes, planes * Expansion, stride);
@@ -42,10 +42,10 @@ internal sealed class Bottleneck : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var h = functional.relu(bn1.call(ClipOps.Conv2d(x, conv1.weight!)));
-        h = functional.relu(bn2.call(ClipOps.Conv2d(h, conv2.weight!, padding: 1)));
+        var h = functional.relu(bn1.call(ClipOps.Conv2d(x, conv1.Weight)));
+        h = functional.relu(bn2.call(ClipOps.Conv2d(h, conv2.Weight, padding: 1)));
         if (_stride > 1) h = functional.avg_pool2d(h, _stride);
-        h = bn3.call(ClipOps.Conv2d(h, conv3.weight!));
+        h = bn3.call(ClipOps.Conv2d(h, conv3.Weight));
         var identity = downsample is null ? x : downsample.call(x);
         return scope.MoveToOuter(functional.relu(h.add_(identity)));
     }
@@ -57,7 +57,7 @@ internal sealed class Bottleneck : Module<Tensor, Tensor>
     private sealed class Downsample : Module<Tensor, Tensor>
     {
         [ComponentName(Name = "0")]
-        private readonly Conv2d conv;
+        private readonly ConvWeight conv;
 
         [ComponentName(Name = "1")]
         private readonly BatchNorm2d bn;
@@ -67,7 +67,7 @@ internal sealed class Bottleneck : Module<Tensor, Tensor>
         public Downsample(int inPlanes, int outPlanes, int stride) : base("downsample")
         {
             _stride = stride;
-            conv = Conv2d(inPlanes, outPlanes, 1, bias: false);
+            conv = new ConvWeight(inPlanes, outPlanes, 1);
             bn = BatchNorm2d(outPlanes);
             RegisterComponents();
         }
@@ -76,7 +76,7 @@ internal sealed class Bottleneck : Module<Tensor, Tensor>
         {
             using var scope = NewDisposeScope();
             var pooled = _stride > 1 ? functional.avg_pool2d(x, _stride) : x;
-            return scope.MoveToOuter(bn.call(ClipOps.Conv2d(pooled, conv.weight!)));
+            return scope.MoveToOuter(bn.call(ClipOps.Conv2d(pooled, conv.Weight)));
         }
     }
 }

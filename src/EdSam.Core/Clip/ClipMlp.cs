@@ -12,19 +12,12 @@ internal sealed class ClipMlp : Module<Tensor, Tensor>
     private readonly Linear c_proj;
     private readonly bool _quickGelu;
 
-    public ClipMlp(int width, int hidden, bool quickGelu) : base("mlp")
+    public ClipMlp(int width, int hidden, bool quickGelu, double fcStd, double projStd) : base("mlp")
     {
         _quickGelu = quickGelu;
-        c_fc = Linear(width, hidden);
-        c_proj = Linear(hidden, width);
+        c_fc = ClipInit.Linear(width, hidden, fcStd);
+        c_proj = ClipInit.Linear(hidden, width, projStd);
         RegisterComponents();
-    }
-
-    internal void Init(double fcStd, double projStd)
-    {
-        using var _ = no_grad();
-        init.normal_(c_fc.weight!, std: fcStd);
-        init.normal_(c_proj.weight!, std: projStd);
     }
 
     public override Tensor forward(Tensor x)

@@ -22,7 +22,7 @@ public sealed class ClipModel : Module<Tensor, Tensor, (Tensor logitsPerImage, T
 {
     private readonly Module<Tensor, Tensor> visual;
     private readonly ClipTransformer transformer;
-    private readonly Embedding token_embedding;
+    private readonly TokenEmbedding token_embedding;
     private readonly Parameter positional_embedding;
     private readonly LayerNorm ln_final;
     private readonly Parameter text_projection;
@@ -43,17 +43,11 @@ public sealed class ClipModel : Module<Tensor, Tensor, (Tensor logitsPerImage, T
 
         var text = config.Text;
         transformer = new ClipTransformer(text.Width, text.Layers, text.Heads, text.MlpRatio, config.QuickGelu, causal: true);
-        token_embedding = Embedding(text.VocabSize, text.Width);
-        positional_embedding = Parameter(empty(text.ContextLength, text.Width));
+        token_embedding = new TokenEmbedding(text.VocabSize, text.Width);
+        positional_embedding = ClipInit.Normal(0.01, text.ContextLength, text.Width);
         ln_final = LayerNorm(text.Width);
-        text_projection = Parameter(empty(text.Width, config.EmbedDim));
+        text_projection = ClipInit.Normal(Math.Pow(text.Width, -0.5), text.Width, config.EmbedDim);
         logit_scale = Parameter(tensor(Math.Log(1 / 0.07), float32));
-        using (no_grad())
-        {
-            init.normal_(token_embedding.weight!, std: 0.02);
-            init.normal_(positional_embedding, std: 0.01);
-            init.normal_(text_projection, std: Math.Pow(text.Width, -0.5));
-        }
         RegisterComponents();
     }
 
@@ -95,7 +89,8 @@ public sealed class ClipModel : Module<Tensor, Tensor, (Tensor logitsPerImage, T
         ArgumentNullException.ThrowIfNull(config);
         ArgumentException.ThrowIfNullOrEmpty(weightsPath);
         options ??= new ClipLoadOptions();
-        var model = new ClipModel(config);
+        ClipModel model;
+        using (ClipInit.SkipRandomInit()) model = new ClipModel(config); // every value comes from the checkpoint
         try
         {
             ClipCheckpointLoader.Load(model, weightsPath, options);
@@ -155,7 +150,7 @@ public sealed class ClipModel : Module<Tensor, Tensor, (Tensor logitsPerImage, T
         }
 
         long n = ids.shape[0], length = ids.shape[1];
-        var x = token_embedding.call(ids).add_(positional_embedding.narrow(0, 0, length));
+        var x = token_embedding.Lookup(ids).add_(positional_embedding.narrow(0, 0, length));
         x = transformer.call(x);
 
         // LayerNorm acts per token, so normalising only the pooled (EOT) rows equals OpenAI's ln_final-then-gather.

@@ -21,24 +21,17 @@ internal sealed class ClipSelfAttention : Module<Tensor, Tensor>
     /// <param name="width">Model width D (a multiple of <paramref name="heads"/>).</param>
     /// <param name="heads">Attention heads.</param>
     /// <param name="causal">True for the text tower: token i attends to tokens ≤ i.</param>
-    public ClipSelfAttention(int width, int heads, bool causal) : base("attn")
+    /// <param name="outputStd">Init std of <c>out_proj</c> (open_clip shrinks it with the depth of the stack).</param>
+    public ClipSelfAttention(int width, int heads, bool causal, double outputStd) : base("attn")
     {
         if (heads <= 0 || width % heads != 0)
             throw new ArgumentException($"Attention width {width} must be a positive multiple of heads {heads}.", nameof(heads));
         _heads = heads;
         _causal = causal;
-        in_proj_weight = Parameter(init.normal_(empty(3L * width, width), std: Math.Pow(width, -0.5)));
-        in_proj_bias = Parameter(zeros(3L * width));
-        out_proj = Linear(width, width);
+        in_proj_weight = ClipInit.Normal(Math.Pow(width, -0.5), 3L * width, width);
+        in_proj_bias = ClipInit.Zeros(3L * width);
+        out_proj = ClipInit.Linear(width, width, outputStd);
         RegisterComponents();
-    }
-
-    /// <summary>Initialises the output projection (its std depends on the depth of the whole stack).</summary>
-    internal void InitOutput(double std)
-    {
-        using var _ = no_grad();
-        init.normal_(out_proj.weight!, std: std);
-        init.zeros_(out_proj.bias!);
     }
 
     /// <param name="x">Tokens, <c>[N, L, D]</c>.</param>
