@@ -64,15 +64,15 @@ public sealed class ClipModel : Module<Tensor, Tensor, (Tensor logitsPerImage, T
     public int ContextLength => Config.Text.ContextLength;
 
     /// <summary>
-    /// Loads a model from an open_clip config JSON and a <c>.safetensors</c> checkpoint with OpenAI/OpenCLIP or
+    /// Loads a model from a config JSON and a <c>.safetensors</c> checkpoint with OpenAI/OpenCLIP or
     /// Hugging Face <c>CLIPModel</c> keys, fp32 on the CPU, in eval mode.
     /// </summary>
-    /// <param name="configJsonPath">open_clip model config (<c>embed_dim</c>, <c>vision_cfg</c>, <c>text_cfg</c>).</param>
+    /// <param name="configJsonPath">open_clip model config (<c>embed_dim</c>, <c>vision_cfg</c>, <c>text_cfg</c>) or a Hugging Face <c>CLIPModel</c> <c>config.json</c> (see <see cref="ClipConfig.Load"/>).</param>
     /// <param name="weightsPath">The <c>.safetensors</c> file (<c>.pt</c>/<c>.bin</c> are refused with a conversion hint).</param>
     /// <exception cref="ClipConfigException">The config is malformed.</exception>
     /// <exception cref="ClipCheckpointException">Keys are missing, unexpected or mis-shaped (all are listed).</exception>
     public static ClipModel FromPretrained(string configJsonPath, string weightsPath) =>
-        FromPretrained(ClipConfig.FromJson(configJsonPath), weightsPath);
+        FromPretrained(ClipConfig.Load(configJsonPath), weightsPath);
 
     /// <summary>
     /// Loads a model for <paramref name="config"/> from a <c>.safetensors</c> checkpoint, converting Hugging Face

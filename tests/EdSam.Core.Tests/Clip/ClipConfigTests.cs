@@ -154,6 +154,23 @@ public sealed class ClipConfigTests : IDisposable
     }
 
     [Fact]
+    public void The_hubs_open_clip_config_wrapper_is_read()
+    {
+        string path = Write("open_clip_config.json", $$"""{ "model_cfg": {{Tiny()}}, "preprocess_cfg": { "mean": [0.5, 0.5, 0.5] } }""");
+        ClipConfig.FromJson(path).Should().Be(ClipConfig.FromJsonText(Tiny()));
+    }
+
+    [Fact]
+    public void A_Hugging_Face_config_given_as_open_clip_says_which_reader_to_use_and_Load_reads_both()
+    {
+        string hf = Write("config.json", """{ "projection_dim": 512, "text_config": {}, "vision_config": {} }""");
+        var act = () => ClipConfig.FromJson(hf);
+        act.Should().Throw<ClipConfigException>().WithMessage("*Hugging Face*FromHuggingFaceConfig*");
+        ClipConfig.Load(hf).Should().Be(ClipConfig.Named("ViT-B-32"));
+        ClipConfig.Load(Write("tiny.json", Tiny())).Should().Be(ClipConfig.FromJsonText(Tiny()));
+    }
+
+    [Fact]
     public void Configs_built_in_code_are_validated_by_the_model()
     {
         var config = ClipConfig.FromJsonText(Tiny()) with { EmbedDim = -5 };
