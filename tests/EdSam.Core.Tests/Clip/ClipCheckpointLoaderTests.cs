@@ -37,6 +37,25 @@ public sealed class ClipCheckpointLoaderTests : IDisposable
     }
 
     [SkippableFact]
+    public void Half_precision_checkpoints_like_OpenAIs_load_into_an_fp32_model()
+    {
+        // OpenAI published its CLIP weights in fp16; a DataParallel "module." prefix and a 1-d logit_scale on top.
+        using var fixture = ClipFixture.Open("tiny-vit");
+        var sd = SafeTensors.Load(fixture.WeightsPath);
+        var half = sd.ToDictionary(kv => "module." + kv.Key, kv => kv.Key == "logit_scale" ? kv.Value.reshape(1).clone() : kv.Value.to(ScalarType.Float16));
+        string path = Path.Combine(_folder, "fp16.safetensors");
+        SafeTensors.Save(path, half);
+        foreach (var t in sd.Values.Concat(half.Values)) t.Dispose();
+
+        using var model = ClipModel.FromPretrained(fixture.ConfigPath, path);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var features = model.EncodeImage(fixture.Images);
+        features.dtype.Should().Be(ScalarType.Float32);
+        nn.functional.cosine_similarity(features, fixture.IO["image_features"], dim: 1).min().item<float>().Should().BeGreaterThan(0.999f);
+    }
+
+    [SkippableFact]
     public void A_failed_strict_load_changes_no_parameter()
     {
         using var fixture = ClipFixture.Open("tiny-vit");
