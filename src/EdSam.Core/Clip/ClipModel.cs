@@ -18,7 +18,7 @@ namespace EdSam.Clip;
 /// <para>For bf16 inference call <c>model.to(ScalarType.BFloat16)</c> (or load with
 /// <see cref="ClipPrecision.Bf16"/>): inputs are cast to the model's dtype and device automatically.</para>
 /// </remarks>
-public sealed class ClipModel : Module<Tensor, Tensor, (Tensor logitsPerImage, Tensor logitsPerText)>
+public sealed partial class ClipModel : Module<Tensor, Tensor, (Tensor logitsPerImage, Tensor logitsPerText)>
 {
     private readonly Module<Tensor, Tensor> visual;
     private readonly ClipTransformer transformer;

@@ -1,0 +1,442 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace EdSam.IO.Hub;
+
+/// <summary>
+/// Downloads files from a Hugging Face-compatible hub into a local cache and returns their paths.
+/// </summary>
+/// <remarks>
+/// <para>A file already in the cache is returned without any request. A download streams to
+/// <c>&lt;file&gt;.incomplete</c>, resumes an existing partial file with an HTTP Range request (and after a dropped
+/// connection, up to <see cref="HubOptions.MaxAttempts"/> times), checks the SHA-256 the server announces in
+/// <c>X-Linked-Etag</c>/<c>ETag</c>, and only then renames the file into place — the cache never holds a partial or
+/// corrupt file under its final name.</para>
+/// <para>Thread-safe. Two concurrent downloads of the same file are refused (the partial file is opened exclusively).</para>
+/// </remarks>
+public sealed partial class HubClient : IDisposable
+{
+    private const int MaxRedirects = 10;
+    private readonly HttpClient _http;
+    private readonly bool _ownsHttp;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates a client.</summary>
+    /// <param name="options">Hub settings; <see cref="HubOptions.FromEnvironment()"/> when null.</param>
+    /// <param name="httpClient">An HTTP client to use (not disposed by this object). When null the client creates
+    /// its own, which follows redirects itself so the token never leaves the endpoint's host.</param>
+    /// <param name="logger">Receives download messages; none when null.</param>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    public HubClient(HubOptions? options = null, HttpClient? httpClient = null, ILogger<HubClient>? logger = null)
+    {
+        Options = options ?? HubOptions.FromEnvironment();
+        Options.Validate();
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        if (httpClient is null)
+        {
+            _http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, AutomaticDecompression = DecompressionMethods.None })
+            {
+                Timeout = System.Threading.Timeout.InfiniteTimeSpan, // enforced per read instead: see HubOptions.Timeout
+            };
+            _ownsHttp = true;
+        }
+        else
+        {
+            _http = httpClient;
+        }
+    }
+
+    /// <summary>The settings in use.</summary>
+    public HubOptions Options { get; }
+
+    /// <summary>The URL a file is downloaded from: <c>{Endpoint}/{repoId}/resolve/{Revision}/{file}</c>.</summary>
+    /// <param name="repoId">Repository id, <c>owner/name</c> (or a bare <c>name</c>).</param>
+    /// <param name="fileName">Path of the file inside the repository, with <c>/</c> separators.</param>
+    /// <returns>The absolute URL with each path segment escaped.</returns>
+    /// <exception cref="ArgumentException">The repository id or file name is malformed.</exception>
+    public Uri FileUrl(string repoId, string fileName)
+    {
+        ValidateRepoId(repoId);
+        ValidateFileName(fileName);
+        string escapedFile = string.Join('/', fileName.Split('/').Select(Uri.EscapeDataString));
+        string escapedRevision = Uri.EscapeDataString(Options.Revision);
+        return new Uri($"{Options.Endpoint.TrimEnd('/')}/{repoId}/resolve/{escapedRevision}/{escapedFile}");
+    }
+
+    /// <summary>Where a file of a repository lives in the cache (whether or not it is there).</summary>
+    /// <param name="repoId">Repository id, <c>owner/name</c>.</param>
+    /// <param name="fileName">Path of the file inside the repository.</param>
+    /// <returns><c>{CacheDirectory}/models--{owner}--{name}/snapshots/{revision}/{file}</c>.</returns>
+    /// <exception cref="ArgumentException">The repository id or file name is malformed.</exception>
+    public string CachePath(string repoId, string fileName)
+    {
+        ValidateRepoId(repoId);
+        ValidateFileName(fileName);
+        string repoFolder = "models--" + repoId.Replace("/", "--", StringComparison.Ordinal);
+        string revisionFolder = Options.Revision.Replace("/", "--", StringComparison.Ordinal);
+        return Path.Combine([Options.CacheDirectory, repoFolder, "snapshots", revisionFolder, .. fileName.Split('/')]);
+    }
+
+    /// <summary>Returns the cached path of a file when it has been downloaded before.</summary>
+    /// <param name="repoId">Repository id.</param>
+    /// <param name="fileName">Path of the file inside the repository.</param>
+    /// <param name="path">The cached file's path, or null.</param>
+    /// <returns>Whether the file is in the cache.</returns>
+    public bool TryGetCached(string repoId, string fileName, out string? path)
+    {
+        string candidate = CachePath(repoId, fileName);
+        path = File.Exists(candidate) ? candidate : null;
+        return path is not null;
+    }
+
+    /// <summary>Returns the local path of a repository file, downloading it into the cache when needed.</summary>
+    /// <param name="repoId">Repository id, <c>owner/name</c>.</param>
+    /// <param name="fileName">Path of the file inside the repository (for example <c>open_clip_model.safetensors</c>).</param>
+    /// <param name="progress">Receives the number of bytes of the file held locally so far (including resumed bytes).</param>
+    /// <param name="cancellationToken">Stops the download; the partial file is kept for a later resume.</param>
+    /// <returns>The path of the complete, verified file in the cache.</returns>
+    /// <exception cref="HubFileNotFoundException">The server answered 404.</exception>
+    /// <exception cref="HubOfflineException">Offline mode is on and the file is not cached.</exception>
+    /// <exception cref="HubChecksumException">The bytes do not match the announced SHA-256.</exception>
+    /// <exception cref="HubException">Any other HTTP or network failure (401/403 with a hint about tokens, 5xx, dropped connections).</exception>
+    public async Task<string> DownloadFileAsync(string repoId, string fileName, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        string target = CachePath(repoId, fileName);
+        if (File.Exists(target))
+        {
+            LogCacheHit(repoId, fileName, target);
+            return target;
+        }
+        if (Options.Offline)
+            throw new HubOfflineException(
+                $"'{fileName}' of '{repoId}' (revision '{Options.Revision}') is not in the cache '{Options.CacheDirectory}' and offline mode is on " +
+                "(HubOptions.Offline or HF_HUB_OFFLINE=1). Download it once while online, or point CacheDirectory/EDSAM_CACHE at a cache that has it.",
+                repoId, fileName);
+
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        string partial = target + ".incomplete";
+        Uri url = FileUrl(repoId, fileName);
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                string? expectedSha256 = await DownloadToPartialAsync(url, repoId, fileName, partial, progress, cancellationToken).ConfigureAwait(false);
+                await VerifyAsync(partial, expectedSha256, url, repoId, fileName, cancellationToken).ConfigureAwait(false);
+                File.Move(partial, target, overwrite: true);
+                LogDownloaded(repoId, fileName, target);
+                return target;
+            }
+            catch (TransferInterruptedException interrupted) when (attempt < Options.MaxAttempts)
+            {
+                LogResuming(repoId, fileName, attempt, interrupted.InnerException?.Message ?? "");
+            }
+            catch (TransferInterruptedException interrupted)
+            {
+                throw new HubException(
+                    $"Downloading '{fileName}' of '{repoId}' from {url} was interrupted {attempt} time(s) ({interrupted.InnerException?.Message}). " +
+                    $"The {new FileInfo(partial).Length:N0} bytes received are kept in '{partial}'; call again to resume.",
+                    repoId, fileName, url, interrupted.InnerException);
+            }
+            catch (Exception ex) when (ex is not PartialFileInUseException)
+            {
+                // A refused request (404, 401, …) leaves an empty partial file behind; a non-empty one is kept to resume.
+                if (File.Exists(partial) && new FileInfo(partial).Length == 0) File.Delete(partial);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Synchronous form of <see cref="DownloadFileAsync"/>.</summary>
+    /// <param name="repoId">Repository id.</param>
+    /// <param name="fileName">Path of the file inside the repository.</param>
+    /// <param name="progress">Receives the number of bytes held locally so far.</param>
+    /// <param name="cancellationToken">Stops the download.</param>
+    /// <returns>The path of the complete file in the cache.</returns>
+    public string DownloadFile(string repoId, string fileName, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+        => Task.Run(() => DownloadFileAsync(repoId, fileName, progress, cancellationToken), cancellationToken).GetAwaiter().GetResult();
+
+    /// <summary>Like <see cref="DownloadFileAsync"/>, but returns null when the file does not exist in the repository
+    /// (404) or, offline, is not cached — for optional files such as tokenizer vocabularies.</summary>
+    /// <param name="repoId">Repository id.</param>
+    /// <param name="fileName">Path of the file inside the repository.</param>
+    /// <param name="progress">Receives the number of bytes held locally so far.</param>
+    /// <param name="cancellationToken">Stops the download.</param>
+    /// <returns>The cached path, or null.</returns>
+    public async Task<string?> TryDownloadFileAsync(string repoId, string fileName, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await DownloadFileAsync(repoId, fileName, progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HubFileNotFoundException or HubOfflineException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Whether a repository holds a file, without downloading it (a HEAD request; offline: whether it is cached).</summary>
+    /// <param name="repoId">Repository id.</param>
+    /// <param name="fileName">Path of the file inside the repository.</param>
+    /// <param name="cancellationToken">Stops the request.</param>
+    /// <returns>True when the file is cached or the server answers 2xx/3xx, false on 404 (or offline and not cached).</returns>
+    /// <exception cref="HubException">Any other HTTP status or a network failure.</exception>
+    public async Task<bool> ExistsAsync(string repoId, string fileName, CancellationToken cancellationToken = default)
+    {
+        if (File.Exists(CachePath(repoId, fileName))) return true;
+        if (Options.Offline) return false;
+        Uri url = FileUrl(repoId, fileName);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        ArmTimeout(timeout);
+        using var request = new HttpRequestMessage(HttpMethod.Head, url);
+        if (Options.Token is { } token) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsTransferFailure(ex, cancellationToken))
+        {
+            throw new HubException($"Cannot reach {url} to look for '{fileName}' of '{repoId}': {ex.Message}", repoId, fileName, url, ex);
+        }
+        using (response)
+        {
+            // Large files answer 302 to their storage location: the file exists.
+            if ((int)response.StatusCode is >= 300 and < 400) return true;
+            if (response.StatusCode == HttpStatusCode.NotFound) return false;
+            ThrowForStatus(response, url, repoId, fileName);
+            return true;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_ownsHttp) _http.Dispose();
+    }
+
+    /// <summary>Streams the file into <paramref name="partial"/>, resuming it when possible; returns the announced SHA-256, if any.</summary>
+    private async Task<string?> DownloadToPartialAsync(Uri url, string repoId, string fileName, string partial, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        // FileShare.None: a second process downloading the same file fails here instead of interleaving bytes.
+        FileStream file;
+        try
+        {
+            file = new FileStream(partial, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 1 << 16, useAsync: true);
+        }
+        catch (IOException ex)
+        {
+            throw new PartialFileInUseException($"Cannot write '{partial}' (is another download of '{fileName}' of '{repoId}' running?): {ex.Message}", repoId, fileName, url, ex);
+        }
+        await using (file.ConfigureAwait(false))
+        {
+            long resumeFrom = file.Length;
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            ArmTimeout(timeout);
+            var (response, expectedSha256) = await SendAsync(url, resumeFrom, repoId, fileName, timeout.Token, cancellationToken).ConfigureAwait(false);
+            using (response)
+            {
+                if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable && resumeFrom > 0)
+                {
+                    // The partial file is as long as (or longer than) the remote one: start over.
+                    file.SetLength(0);
+                    throw new TransferInterruptedException(new IOException($"the server refused to resume at byte {resumeFrom}"));
+                }
+                ThrowForStatus(response, url, repoId, fileName);
+
+                ContentRangeHeaderValue? range = response.Content.Headers.ContentRange;
+                if (response.StatusCode == HttpStatusCode.PartialContent)
+                {
+                    if (range?.From != resumeFrom)
+                    {
+                        // A range we did not ask for cannot be appended: drop the partial file and retry without Range.
+                        file.SetLength(0);
+                        throw new TransferInterruptedException(new IOException($"asked for bytes from {resumeFrom}, got Content-Range '{range}'"));
+                    }
+                    file.Seek(resumeFrom, SeekOrigin.Begin);
+                    LogResumedAt(repoId, fileName, resumeFrom);
+                }
+                else
+                {
+                    // 200: the server ignored the Range header and sends the whole file; rewrite from the start.
+                    file.SetLength(0);
+                }
+
+                long received = file.Position;
+                progress?.Report(received);
+                try
+                {
+                    Stream body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+                    await using (body.ConfigureAwait(false))
+                    {
+                        var buffer = new byte[1 << 16];
+                        while (true)
+                        {
+                            ArmTimeout(timeout);
+                            int read = await body.ReadAsync(buffer, timeout.Token).ConfigureAwait(false);
+                            if (read == 0) break;
+                            await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                            received += read;
+                            progress?.Report(received);
+                        }
+                    }
+                }
+                catch (Exception ex) when (IsTransferFailure(ex, cancellationToken))
+                {
+                    await file.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                    throw Interrupted(ex);
+                }
+                await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+
+                long? expectedLength = response.StatusCode == HttpStatusCode.PartialContent ? range?.Length : response.Content.Headers.ContentLength;
+                if (expectedLength is { } length && file.Length != length)
+                    throw new TransferInterruptedException(new IOException($"received {file.Length:N0} of {length:N0} bytes"));
+                return expectedSha256;
+            }
+        }
+    }
+
+    /// <summary>Sends the GET, following redirects itself (when it owns the handler) and collecting the announced digest.</summary>
+    private async Task<(HttpResponseMessage Response, string? Sha256)> SendAsync(Uri url, long resumeFrom, string repoId, string fileName,
+        CancellationToken requestToken, CancellationToken callerToken)
+    {
+        string? sha256 = null;
+        Uri current = url;
+        for (int hop = 0; ; hop++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, current);
+            if (resumeFrom > 0) request.Headers.Range = new RangeHeaderValue(resumeFrom, null);
+            // The token is for the hub only: redirects to a CDN or storage host must not receive it.
+            if (Options.Token is { } token && SameOrigin(current, url))
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+
+            HttpResponseMessage response;
+            try
+            {
+                response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, requestToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsTransferFailure(ex, callerToken))
+            {
+                throw Interrupted(ex);
+            }
+            sha256 ??= AnnouncedSha256(response);
+
+            int status = (int)response.StatusCode;
+            if (status is >= 300 and < 400 && response.Headers.Location is { } location)
+            {
+                response.Dispose();
+                if (hop >= MaxRedirects)
+                    throw new HubException($"Too many redirects downloading '{fileName}' of '{repoId}' from {url}.", repoId, fileName, url);
+                current = location.IsAbsoluteUri ? location : new Uri(current, location);
+                continue;
+            }
+            return (response, sha256);
+        }
+    }
+
+    private static void ThrowForStatus(HttpResponseMessage response, Uri url, string repoId, string fileName)
+    {
+        if (response.IsSuccessStatusCode) return;
+        int status = (int)response.StatusCode;
+        string hint = status switch
+        {
+            404 => $"Check the repository id '{repoId}', the revision and the file name; private repositories also answer 404 without a token (set HF_TOKEN).",
+            401 or 403 => "The repository is private or gated: accept its terms on the hub and set HubOptions.Token or HF_TOKEN.",
+            _ => "Try again later, or set HF_ENDPOINT to a mirror.",
+        };
+        string message = $"The hub answered {status} ({response.ReasonPhrase}) for '{fileName}' of '{repoId}' at {url}. {hint}";
+        if (status == 404) throw new HubFileNotFoundException(message, repoId, fileName, url);
+        throw new HubException(message, repoId, fileName, url);
+    }
+
+    private static async Task VerifyAsync(string partial, string? expectedSha256, Uri url, string repoId, string fileName, CancellationToken cancellationToken)
+    {
+        if (expectedSha256 is null) return;
+        string actual;
+        var stream = new FileStream(partial, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        await using (stream.ConfigureAwait(false))
+            actual = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
+        if (actual == expectedSha256) return;
+        File.Delete(partial);
+        throw new HubChecksumException(
+            $"'{fileName}' of '{repoId}' downloaded from {url} has SHA-256 {actual}, but the server announced {expectedSha256}. " +
+            "The corrupt download was deleted; try again.", repoId, fileName, url, expectedSha256, actual);
+    }
+
+    /// <summary>The SHA-256 in <c>X-Linked-Etag</c> (large files) or <c>ETag</c>, when it holds 64 hex digits (git blob
+    /// ids (40) and storage MD5s (32) are not digests of the whole file and are ignored).</summary>
+    internal static string? AnnouncedSha256(HttpResponseMessage response)
+    {
+        foreach (string header in new[] { "X-Linked-Etag", "ETag" })
+        {
+            if (!response.Headers.TryGetValues(header, out IEnumerable<string>? values)) continue;
+            foreach (string value in values)
+            {
+                string tag = value.Trim();
+                if (tag.StartsWith("W/", StringComparison.Ordinal)) tag = tag[2..];
+                tag = tag.Trim('"');
+                if (Sha256Hex().IsMatch(tag)) return tag.ToLowerInvariant();
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Wraps a network failure for a retry; our own inactivity timeout is reported as such, not as a cancellation.</summary>
+    private TransferInterruptedException Interrupted(Exception ex)
+        => new(ex is OperationCanceledException ? new TimeoutException($"the server sent nothing for {Options.Timeout.TotalSeconds:0.###} s (HubOptions.Timeout)", ex) : ex);
+
+    private void ArmTimeout(CancellationTokenSource timeout)
+    {
+        if (Options.Timeout != System.Threading.Timeout.InfiniteTimeSpan) timeout.CancelAfter(Options.Timeout);
+    }
+
+    /// <summary>Network failures and our inactivity timeout (not the caller's cancellation).</summary>
+    private static bool IsTransferFailure(Exception ex, CancellationToken callerToken)
+        => ex is IOException or HttpRequestException || (ex is OperationCanceledException && !callerToken.IsCancellationRequested);
+
+    private static bool SameOrigin(Uri a, Uri b)
+        => a.Scheme == b.Scheme && string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase) && a.Port == b.Port;
+
+    internal static void ValidateRepoId(string repoId)
+    {
+        ArgumentNullException.ThrowIfNull(repoId);
+        if (!RepoIdPattern().IsMatch(repoId) || repoId.Contains("..", StringComparison.Ordinal))
+            throw new ArgumentException($"'{repoId}' is not a hub repository id: expected 'owner/name' of letters, digits, '-', '_' and '.'.", nameof(repoId));
+    }
+
+    internal static void ValidateFileName(string fileName)
+    {
+        ArgumentNullException.ThrowIfNull(fileName);
+        string[] segments = fileName.Split('/');
+        if (fileName.Length == 0 || fileName.Contains('\\') || segments.Any(s => s.Length == 0 || s is "." or ".." || s.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0))
+            throw new ArgumentException($"'{fileName}' is not a file path inside a repository (relative, '/'-separated, no '..').", nameof(fileName));
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$")]
+    private static partial Regex RepoIdPattern();
+
+    [GeneratedRegex("^[0-9a-fA-F]{64}$")]
+    private static partial Regex Sha256Hex();
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{RepoId}/{FileName}: cache hit at {Path}")]
+    private partial void LogCacheHit(string repoId, string fileName, string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{RepoId}/{FileName}: downloaded to {Path}")]
+    private partial void LogDownloaded(string repoId, string fileName, string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{RepoId}/{FileName}: resuming at byte {Offset}")]
+    private partial void LogResumedAt(string repoId, string fileName, long offset);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{RepoId}/{FileName}: attempt {Attempt} interrupted ({Reason}); resuming")]
+    private partial void LogResuming(string repoId, string fileName, int attempt, string reason);
+
+    /// <summary>Another download owns the partial file: it must not be touched.</summary>
+    private sealed class PartialFileInUseException(string message, string repoId, string fileName, Uri url, Exception inner)
+        : HubException(message, repoId, fileName, url, inner);
+
+    /// <summary>A dropped or stalled transfer that a retry can resume.</summary>
+    private sealed class TransferInterruptedException(Exception inner) : Exception(inner.Message, inner);
+}

@@ -1,0 +1,176 @@
+using System.Text.Json.Nodes;
+using EdSam.Clip;
+using EdSam.IO.Hub;
+using EdSam.Tests.IO.Hub;
+using EdSam.Tests.TestSupport;
+using static TorchSharp.torch;
+
+namespace EdSam.Tests.Clip;
+
+public sealed class ClipPretrainedTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("edsam-pretrained-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private string NewFolder(string name) => Directory.CreateDirectory(Path.Combine(_root, name)).FullName;
+
+    /// <summary>open_clip's hub config: the model config under model_cfg, preprocessing under preprocess_cfg.</summary>
+    private static string OpenClipConfigJson(ClipFixture fixture) => new JsonObject
+    {
+        ["model_cfg"] = JsonNode.Parse(File.ReadAllText(fixture.ConfigPath)),
+        ["preprocess_cfg"] = new JsonObject
+        {
+            ["mean"] = new JsonArray(0.485, 0.456, 0.406),
+            ["std"] = new JsonArray(0.229, 0.224, 0.225),
+            ["interpolation"] = "bilinear",
+        },
+    }.ToJsonString();
+
+    private const string HuggingFaceConfigJson = """
+        {
+          "architectures": ["CLIPModel"], "model_type": "clip", "projection_dim": 32,
+          "text_config": { "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2, "max_position_embeddings": 77,
+                           "vocab_size": 1000, "intermediate_size": 256, "hidden_act": "quick_gelu" },
+          "vision_config": { "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 1, "patch_size": 8,
+                             "image_size": 32, "intermediate_size": 256, "hidden_act": "quick_gelu" }
+        }
+        """;
+
+    private static void ExpectReferenceFeatures(ClipModel model, ClipFixture fixture)
+    {
+        using var noGrad = no_grad();
+        using Tensor features = model.EncodeImage(fixture.Images);
+        ClipFixture.MaxAbsError(features, fixture.IO["image_features"]).Should().BeLessThan(1e-4);
+    }
+
+    [SkippableFact]
+    public void Open_clip_folder_is_detected_and_loads_the_reference_model()
+    {
+        using var fixture = ClipFixture.Open("tiny-vit");
+        string folder = NewFolder("openclip");
+        File.WriteAllText(Path.Combine(folder, ClipPretrained.OpenClipConfigFile), OpenClipConfigJson(fixture));
+        File.Copy(fixture.WeightsPath, Path.Combine(folder, ClipPretrained.OpenClipWeightsFile));
+        File.Copy(SharedFixtures.Clip("bpe_simple_vocab_16e6.txt.gz"), Path.Combine(folder, "bpe_simple_vocab_16e6.txt.gz"));
+
+        ClipPretrainedFiles files = ClipPretrained.Resolve(folder);
+        using ClipModel model = ClipModel.FromPretrained(folder);
+
+        files.Layout.Should().Be(ClipCheckpointLayout.OpenClip);
+        files.ReadConfig().Should().Be(ClipConfig.FromJson(fixture.ConfigPath));
+        ExpectReferenceFeatures(model, fixture);
+        ImagePreprocessorOptions preprocess = files.ReadPreprocessorOptions(model.Config);
+        preprocess.Mean.Should().Equal(0.485f, 0.456f, 0.406f);
+        preprocess.Std.Should().Equal(0.229f, 0.224f, 0.225f);
+        preprocess.Interpolation.Should().Be(ResizeInterpolation.Bilinear);
+        preprocess.CropSize.Should().Be(32);
+        files.HasTokenizer.Should().BeTrue();
+        files.LoadTokenizer().Encode("a photo of a cat").Should().NotBeEmpty();
+    }
+
+    [SkippableFact]
+    public void Hugging_Face_folder_is_detected_with_its_preprocessor_config()
+    {
+        using var fixture = ClipFixture.Open("tiny-vit");
+        string folder = NewFolder("hf");
+        File.WriteAllText(Path.Combine(folder, ClipPretrained.HuggingFaceConfigFile), HuggingFaceConfigJson);
+        File.Copy(fixture.WeightsPath, Path.Combine(folder, ClipPretrained.HuggingFaceWeightsFile));
+        File.WriteAllText(Path.Combine(folder, ClipPretrained.PreprocessorConfigFile), """
+            { "crop_size": { "height": 30, "width": 30 }, "size": { "shortest_edge": 36 }, "resample": 3,
+              "image_mean": [0.5, 0.5, 0.5], "image_std": [0.25, 0.25, 0.25] }
+            """);
+
+        ClipPretrainedFiles files = ClipPretrained.Resolve(folder);
+        using ClipModel model = ClipModel.FromPretrained(folder);
+
+        files.Layout.Should().Be(ClipCheckpointLayout.HuggingFace);
+        files.HasTokenizer.Should().BeFalse();
+        ExpectReferenceFeatures(model, fixture);
+        ImagePreprocessorOptions preprocess = files.ReadPreprocessorOptions(model.Config);
+        (preprocess.ResizeSize, preprocess.CropSize, preprocess.Interpolation).Should().Be((36, 30, ResizeInterpolation.Bicubic));
+        preprocess.Mean.Should().Equal(0.5f, 0.5f, 0.5f);
+        var noTokenizer = () => files.LoadTokenizer();
+        noTokenizer.Should().Throw<ClipPretrainedException>().WithMessage("*vocab.json + merges.txt*FromBpeFile*");
+    }
+
+    [Fact]
+    public void Pickle_only_folder_is_refused_with_a_conversion_command()
+    {
+        string folder = NewFolder("pickle");
+        File.WriteAllText(Path.Combine(folder, "config.json"), "{}");
+        File.WriteAllBytes(Path.Combine(folder, "pytorch_model.bin"), [0x80, 0x02]);
+
+        var act = () => ClipModel.FromPretrained(folder);
+
+        act.Should().Throw<ClipPretrainedException>()
+            .WithMessage("*pytorch_model.bin*pickle*safetensors.torch.save_file(torch.load('pytorch_model.bin'*'model.safetensors')*");
+    }
+
+    [Fact]
+    public void Folder_without_a_checkpoint_lists_what_is_expected_and_found()
+    {
+        string folder = NewFolder("empty");
+        File.WriteAllText(Path.Combine(folder, "README.md"), "hi");
+
+        var act = () => ClipPretrained.Resolve(folder);
+
+        act.Should().Throw<ClipPretrainedException>()
+            .WithMessage("*open_clip_config.json + open_clip_model.safetensors*config.json + model.safetensors*Found: README.md*");
+    }
+
+    [Fact]
+    public void A_missing_folder_path_is_not_mistaken_for_a_repository()
+    {
+        var act = () => ClipPretrained.Resolve(Path.Combine(_root, "no", "such", "folder"));
+        act.Should().Throw<DirectoryNotFoundException>();
+    }
+
+    [SkippableFact]
+    public void Hub_repository_is_downloaded_into_the_cache_and_then_works_offline()
+    {
+        using var fixture = ClipFixture.Open("tiny-vit");
+        var files = new Dictionary<string, byte[]>
+        {
+            [$"/org/tiny-clip/resolve/main/{ClipPretrained.OpenClipConfigFile}"] = System.Text.Encoding.UTF8.GetBytes(OpenClipConfigJson(fixture)),
+            [$"/org/tiny-clip/resolve/main/{ClipPretrained.OpenClipWeightsFile}"] = File.ReadAllBytes(fixture.WeightsPath),
+        };
+        using var server = new LoopbackHttpServer(request => files.TryGetValue(request.Path, out byte[]? body)
+            ? new LoopbackResponse(200, body)
+            : new LoopbackResponse(404, "Entry not found"u8.ToArray()));
+        var hub = new HubOptions { Endpoint = server.BaseUrl.ToString().TrimEnd('/'), CacheDirectory = Path.Combine(_root, "cache"), Timeout = TimeSpan.FromSeconds(10) };
+
+        using (ClipModel model = ClipModel.FromPretrained("org/tiny-clip", new ClipPretrainedOptions { Hub = hub }))
+            ExpectReferenceFeatures(model, fixture);
+        int requestsOnline = server.Requests.Count;
+        using ClipModel offline = ClipModel.FromPretrained("org/tiny-clip", new ClipPretrainedOptions { Hub = hub with { Offline = true } });
+
+        ExpectReferenceFeatures(offline, fixture);
+        server.Requests.Count.Should().Be(requestsOnline, "offline loading must not touch the network");
+        server.Requests.Where(r => r.Method == "GET").Select(r => r.Path).Should().Contain(files.Keys);
+    }
+
+    [Fact]
+    public void Hub_repository_with_only_pickle_weights_is_refused_without_downloading_them()
+    {
+        using var server = new LoopbackHttpServer(request => request.Path switch
+        {
+            "/org/old-clip/resolve/main/open_clip_config.json" => new LoopbackResponse(200, "{}"u8.ToArray()),
+            "/org/old-clip/resolve/main/open_clip_pytorch_model.bin" => new LoopbackResponse(200, new byte[100]),
+            _ => new LoopbackResponse(404, []),
+        });
+        var hub = new HubOptions { Endpoint = server.BaseUrl.ToString().TrimEnd('/'), CacheDirectory = Path.Combine(_root, "cache"), Timeout = TimeSpan.FromSeconds(10) };
+
+        var act = () => ClipPretrained.Resolve("org/old-clip", new ClipPretrainedOptions { Hub = hub });
+
+        act.Should().Throw<ClipPretrainedException>().WithMessage("*open_clip_pytorch_model.bin*open_clip_model.safetensors*");
+        server.Requests.Where(r => r.Path.EndsWith(".bin")).Should().OnlyContain(r => r.Method == "HEAD");
+    }
+
+    [Fact]
+    public void Unknown_repository_offline_says_so()
+    {
+        var hub = new HubOptions { CacheDirectory = Path.Combine(_root, "cache"), Offline = true };
+        var act = () => ClipPretrained.Resolve("org/never-downloaded", new ClipPretrainedOptions { Hub = hub });
+        act.Should().Throw<ClipPretrainedException>().WithMessage("*org/never-downloaded*offline*");
+    }
+}

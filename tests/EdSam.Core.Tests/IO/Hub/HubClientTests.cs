@@ -1,0 +1,351 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using EdSam.IO.Hub;
+
+namespace EdSam.Tests.IO.Hub;
+
+public sealed class HubClientTests : IDisposable
+{
+    private const string Repo = "openai/clip-tiny";
+    private const string File1 = "open_clip_model.safetensors";
+    private readonly string _cache = Directory.CreateTempSubdirectory("edsam-hub-").FullName;
+    private readonly byte[] _weights = RandomBytes(5000, seed: 1);
+
+    public void Dispose() => Directory.Delete(_cache, recursive: true);
+
+    private static byte[] RandomBytes(int count, int seed)
+    {
+        var bytes = new byte[count];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    private static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    private HubOptions Options(LoopbackHttpServer server) => new()
+    {
+        Endpoint = server.BaseUrl.ToString().TrimEnd('/'),
+        CacheDirectory = _cache,
+        Timeout = TimeSpan.FromSeconds(10),
+    };
+
+    /// <summary>Serves one file like the hub: honours <c>Range: bytes=N-</c>, announces the SHA-256 in X-Linked-Etag.</summary>
+    private static Func<RecordedRequest, LoopbackResponse> Hub(byte[] content, string path, Func<int, int?>? cutAfterForRequest = null,
+        string? announcedSha = null, bool honourRange = true)
+    {
+        int count = 0;
+        string sha = announcedSha ?? Sha256(content);
+        return request =>
+        {
+            int index = Interlocked.Increment(ref count);
+            if (request.Path != path) return new LoopbackResponse(404, "Entry not found"u8.ToArray());
+            var headers = new Dictionary<string, string> { ["X-Linked-Etag"] = $"\"{sha}\"", ["ETag"] = "\"0123456789abcdef0123456789abcdef01234567\"" };
+            int? cut = cutAfterForRequest?.Invoke(index);
+            if (honourRange && request.Header("Range") is { } range && range.StartsWith("bytes=") && range.EndsWith('-'))
+            {
+                int from = int.Parse(range["bytes=".Length..^1]);
+                headers["Content-Range"] = $"bytes {from}-{content.Length - 1}/{content.Length}";
+                return new LoopbackResponse(206, content[from..], headers, cut);
+            }
+            return new LoopbackResponse(200, content, headers, cut);
+        };
+    }
+
+    [Fact]
+    public async Task Downloads_into_the_cache_and_then_serves_from_it_without_a_request()
+    {
+        using var server = new LoopbackHttpServer(Hub(_weights, $"/{Repo}/resolve/main/{File1}"));
+        using var hub = new HubClient(Options(server));
+        var progress = new RecordingProgress();
+
+        string path = await hub.DownloadFileAsync(Repo, File1, progress);
+        string again = await hub.DownloadFileAsync(Repo, File1);
+
+        File.ReadAllBytes(path).Should().Equal(_weights);
+        path.Should().Be(Path.Combine(_cache, "models--openai--clip-tiny", "snapshots", "main", File1));
+        again.Should().Be(path);
+        server.Requests.Should().ContainSingle().Which.Path.Should().Be($"/{Repo}/resolve/main/{File1}");
+        progress.Values.Last().Should().Be(_weights.Length);
+        progress.Values.Should().BeInAscendingOrder();
+        Directory.GetFiles(Path.GetDirectoryName(path)!).Should().Equal(path);
+        hub.TryGetCached(Repo, File1, out string? cached).Should().BeTrue();
+        cached.Should().Be(path);
+    }
+
+    [Fact]
+    public async Task A_cut_transfer_is_resumed_with_a_range_request()
+    {
+        using var server = new LoopbackHttpServer(Hub(_weights, $"/{Repo}/resolve/main/{File1}", cutAfterForRequest: i => i == 1 ? 1800 : null));
+        using var hub = new HubClient(Options(server));
+
+        string path = await hub.DownloadFileAsync(Repo, File1);
+
+        File.ReadAllBytes(path).Should().Equal(_weights);
+        RecordedRequest[] requests = server.Requests.ToArray();
+        requests.Should().HaveCount(2);
+        requests[0].Header("Range").Should().BeNull();
+        requests[1].Header("Range").Should().Be($"bytes={1800}-");
+    }
+
+    [Fact]
+    public async Task A_partial_file_left_by_a_failed_call_is_resumed_by_the_next_call()
+    {
+        using var server = new LoopbackHttpServer(Hub(_weights, $"/{Repo}/resolve/main/{File1}", cutAfterForRequest: i => i == 1 ? 3000 : null));
+        using var hub = new HubClient(Options(server) with { MaxAttempts = 1 });
+
+        var first = () => hub.DownloadFileAsync(Repo, File1);
+        (await first.Should().ThrowAsync<HubException>()).WithMessage("*interrupted*call again to resume*");
+        string partial = hub.CachePath(Repo, File1) + ".incomplete";
+        new FileInfo(partial).Length.Should().Be(3000);
+        File.Exists(hub.CachePath(Repo, File1)).Should().BeFalse();
+
+        string path = await hub.DownloadFileAsync(Repo, File1);
+
+        File.ReadAllBytes(path).Should().Equal(_weights);
+        server.Requests.Last().Header("Range").Should().Be("bytes=3000-");
+        File.Exists(partial).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task A_server_that_ignores_range_restarts_the_file_from_the_beginning()
+    {
+        using var server = new LoopbackHttpServer(Hub(_weights, $"/{Repo}/resolve/main/{File1}", cutAfterForRequest: i => i == 1 ? 1000 : null, honourRange: false));
+        using var hub = new HubClient(Options(server));
+
+        string path = await hub.DownloadFileAsync(Repo, File1);
+
+        File.ReadAllBytes(path).Should().Equal(_weights);
+        server.Requests.Should().HaveCount(2);
+    }
+
+    [Fact]
+    public async Task A_checksum_mismatch_throws_and_leaves_nothing_in_the_cache()
+    {
+        string wrong = new('a', 64);
+        using var server = new LoopbackHttpServer(Hub(_weights, $"/{Repo}/resolve/main/{File1}", announcedSha: wrong));
+        using var hub = new HubClient(Options(server));
+
+        var act = () => hub.DownloadFileAsync(Repo, File1);
+
+        var error = (await act.Should().ThrowAsync<HubChecksumException>()).Which;
+        error.ExpectedSha256.Should().Be(wrong);
+        error.ActualSha256.Should().Be(Sha256(_weights));
+        error.Message.Should().Contain(Repo).And.Contain(File1);
+        Directory.GetFiles(_cache, "*", SearchOption.AllDirectories).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Not_found_names_the_url_and_the_repository()
+    {
+        using var server = new LoopbackHttpServer(Hub(_weights, $"/{Repo}/resolve/main/{File1}"));
+        using var hub = new HubClient(Options(server));
+
+        var act = () => hub.DownloadFileAsync(Repo, "pytorch_model.bin");
+
+        var error = (await act.Should().ThrowAsync<HubFileNotFoundException>()).Which;
+        error.Url.Should().Be(new Uri(server.BaseUrl, $"/{Repo}/resolve/main/pytorch_model.bin"));
+        error.Message.Should().Contain("404").And.Contain(Repo).And.Contain(error.Url!.ToString());
+        (await hub.TryDownloadFileAsync(Repo, "pytorch_model.bin")).Should().BeNull();
+        Directory.GetFiles(_cache, "*", SearchOption.AllDirectories).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Offline_mode_uses_only_the_cache()
+    {
+        using var server = new LoopbackHttpServer(Hub(_weights, $"/{Repo}/resolve/main/{File1}"));
+        using (var online = new HubClient(Options(server))) await online.DownloadFileAsync(Repo, File1);
+        using var offline = new HubClient(Options(server) with { Offline = true });
+
+        string hit = await offline.DownloadFileAsync(Repo, File1);
+        var miss = () => offline.DownloadFileAsync(Repo, "config.json");
+
+        File.ReadAllBytes(hit).Should().Equal(_weights);
+        (await miss.Should().ThrowAsync<HubOfflineException>()).WithMessage($"*'config.json' of '{Repo}'*offline*");
+        (await offline.TryDownloadFileAsync(Repo, "config.json")).Should().BeNull();
+        server.Requests.Should().ContainSingle("only the online client made a request");
+    }
+
+    [Fact]
+    public async Task The_token_is_sent_to_the_hub_but_not_to_a_redirect_target_on_another_host()
+    {
+        using var storage = new LoopbackHttpServer(request => new LoopbackResponse(200, _weights,
+            new Dictionary<string, string> { ["ETag"] = "\"d41d8cd98f00b204e9800998ecf8427e\"" }));
+        using var hubServer = new LoopbackHttpServer(request => new LoopbackResponse(302, [],
+            new Dictionary<string, string> { ["Location"] = new Uri(storage.BaseUrl, "/blobs/xyz").ToString(), ["X-Linked-Etag"] = $"\"{Sha256(_weights)}\"" }));
+        using var hub = new HubClient(Options(hubServer) with { Token = "hf_secret" });
+
+        string path = await hub.DownloadFileAsync(Repo, File1);
+
+        File.ReadAllBytes(path).Should().Equal(_weights);
+        hubServer.Requests.Should().ContainSingle().Which.Header("Authorization").Should().Be("Bearer hf_secret");
+        storage.Requests.Should().ContainSingle().Which.Header("Authorization").Should().BeNull();
+    }
+
+    [Fact]
+    public async Task The_digest_from_a_redirect_is_checked_against_the_final_bytes()
+    {
+        using var storage = new LoopbackHttpServer(request => new LoopbackResponse(200, RandomBytes(5000, seed: 99)));
+        using var hubServer = new LoopbackHttpServer(request => new LoopbackResponse(302, [],
+            new Dictionary<string, string> { ["Location"] = new Uri(storage.BaseUrl, "/blobs/xyz").ToString(), ["X-Linked-Etag"] = $"\"{Sha256(_weights)}\"" }));
+        using var hub = new HubClient(Options(hubServer));
+
+        var act = () => hub.DownloadFileAsync(Repo, File1);
+
+        await act.Should().ThrowAsync<HubChecksumException>();
+    }
+
+    [Fact]
+    public async Task An_injected_http_client_is_used_and_not_disposed()
+    {
+        using var server = new LoopbackHttpServer(Hub(_weights, $"/{Repo}/resolve/main/{File1}"));
+        using var http = new HttpClient();
+        using (var hub = new HubClient(Options(server), http)) await hub.DownloadFileAsync(Repo, File1);
+
+        using var response = await http.GetAsync(new Uri(server.BaseUrl, $"/{Repo}/resolve/main/{File1}"));
+        response.IsSuccessStatusCode.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task A_range_the_client_did_not_ask_for_is_not_appended()
+    {
+        int count = 0;
+        using var server = new LoopbackHttpServer(request =>
+        {
+            if (Interlocked.Increment(ref count) == 1) return new LoopbackResponse(200, _weights, CutAfter: 1000);
+            if (request.Header("Range") is not null)
+                return new LoopbackResponse(206, _weights[10..], new Dictionary<string, string> { ["Content-Range"] = $"bytes 10-{_weights.Length - 1}/{_weights.Length}" });
+            return new LoopbackResponse(200, _weights);
+        });
+        using var hub = new HubClient(Options(server));
+
+        string path = await hub.DownloadFileAsync(Repo, File1);
+
+        File.ReadAllBytes(path).Should().Equal(_weights);
+        server.Requests.Select(r => r.Header("Range")).Should().Equal(null, "bytes=1000-", null);
+    }
+
+    [Fact]
+    public async Task A_stalled_server_times_out_and_cancellation_keeps_the_partial_file()
+    {
+        using var release = new ManualResetEventSlim();
+        using var server = new LoopbackHttpServer(request =>
+        {
+            release.Wait(TimeSpan.FromSeconds(5)); // answer nothing until the test is over
+            return new LoopbackResponse(200, _weights);
+        });
+        try
+        {
+            using var hub = new HubClient(Options(server) with { Timeout = TimeSpan.FromMilliseconds(300), MaxAttempts = 1 });
+            var timedOut = () => hub.DownloadFileAsync(Repo, File1);
+            (await timedOut.Should().ThrowAsync<HubException>()).WithMessage("*interrupted*sent nothing for 0.3 s*");
+
+            using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+            using var patient = new HubClient(Options(server));
+            var cancelled = () => patient.DownloadFileAsync(Repo, File1, cancellationToken: cancel.Token);
+            await cancelled.Should().ThrowAsync<OperationCanceledException>();
+            File.Exists(patient.CachePath(Repo, File1)).Should().BeFalse();
+        }
+        finally
+        {
+            release.Set();
+        }
+    }
+
+    [Fact]
+    public async Task A_download_already_in_progress_is_refused_and_left_alone()
+    {
+        using var server = new LoopbackHttpServer(Hub(_weights, $"/{Repo}/resolve/main/{File1}"));
+        using var hub = new HubClient(Options(server));
+        string partial = hub.CachePath(Repo, File1) + ".incomplete";
+        Directory.CreateDirectory(Path.GetDirectoryName(partial)!);
+
+        using (new FileStream(partial, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
+        {
+            var act = () => hub.DownloadFileAsync(Repo, File1);
+            (await act.Should().ThrowAsync<HubException>()).WithMessage("*another download*");
+            File.Exists(partial).Should().BeTrue("the other download's file must not be deleted");
+        }
+        server.Requests.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Urls_and_cache_paths_follow_the_hub_layout()
+    {
+        using var hub = new HubClient(new HubOptions { Endpoint = "https://hf-mirror.example/", CacheDirectory = _cache, Revision = "v1.0" });
+
+        hub.FileUrl("laion/CLIP-ViT-B-32", "sub dir/model.safetensors").AbsoluteUri
+            .Should().Be("https://hf-mirror.example/laion/CLIP-ViT-B-32/resolve/v1.0/sub%20dir/model.safetensors");
+        hub.CachePath("laion/CLIP-ViT-B-32", "sub dir/model.safetensors")
+            .Should().Be(Path.Combine(_cache, "models--laion--CLIP-ViT-B-32", "snapshots", "v1.0", "sub dir", "model.safetensors"));
+    }
+
+    [Theory]
+    [InlineData("../etc", "config.json")]
+    [InlineData("a/b/c", "config.json")]
+    [InlineData("", "config.json")]
+    [InlineData("owner/name", "../../secret")]
+    [InlineData("owner/name", "/etc/passwd")]
+    [InlineData("owner/name", "")]
+    public void Malformed_repo_ids_and_file_names_are_refused(string repoId, string fileName)
+    {
+        using var hub = new HubClient(new HubOptions { CacheDirectory = _cache });
+        var act = () => hub.CachePath(repoId, fileName);
+        act.Should().Throw<ArgumentException>();
+    }
+
+    [Fact]
+    public void Environment_variables_override_the_defaults()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["HF_ENDPOINT"] = "https://mirror.example/", ["EDSAM_CACHE"] = "/data/edsam", ["HF_HUB_OFFLINE"] = "1", ["HF_TOKEN"] = " hf_abc ",
+        };
+
+        HubOptions options = HubOptions.FromEnvironment(name => environment.GetValueOrDefault(name));
+
+        options.Endpoint.Should().Be("https://mirror.example");
+        options.CacheDirectory.Should().Be(Path.Combine("/data/edsam", "hub"));
+        options.Offline.Should().BeTrue();
+        options.Token.Should().Be("hf_abc");
+    }
+
+    [Fact]
+    public void Defaults_are_the_public_hub_and_the_home_cache()
+    {
+        HubOptions options = HubOptions.FromEnvironment(_ => null);
+        options.Endpoint.Should().Be("https://huggingface.co");
+        options.CacheDirectory.Should().Be(Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "edsam", "hub"));
+        options.Revision.Should().Be("main");
+        options.Offline.Should().BeFalse();
+        options.Token.Should().BeNull();
+        options.Timeout.Should().Be(TimeSpan.FromSeconds(60));
+        options.MaxAttempts.Should().Be(3);
+    }
+
+    [Fact]
+    public void Invalid_options_list_every_problem()
+    {
+        var options = new HubOptions { Endpoint = "ftp://x", CacheDirectory = " ", Revision = "../main", Timeout = TimeSpan.Zero, MaxAttempts = 0 };
+        var act = () => new HubClient(options);
+        act.Should().Throw<ArgumentException>().WithMessage("*Endpoint*CacheDirectory*Revision*Timeout*MaxAttempts*");
+    }
+
+    [Theory]
+    [InlineData("\"2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae\"", "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae")]
+    [InlineData("W/\"2C26B46B68FFC68FF99B453C1D30413413422D706483BFA0F98A5E886266E7AE\"", "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae")]
+    [InlineData("\"0123456789abcdef0123456789abcdef01234567\"", null)]
+    [InlineData("\"d41d8cd98f00b204e9800998ecf8427e\"", null)]
+    public void Only_64_hex_digit_etags_are_taken_as_sha256(string etag, string? expected)
+    {
+        using var response = new HttpResponseMessage();
+        response.Headers.TryAddWithoutValidation("ETag", etag);
+        HubClient.AnnouncedSha256(response).Should().Be(expected);
+    }
+
+    private sealed class RecordingProgress : IProgress<long>
+    {
+        private readonly ConcurrentQueue<long> _values = new();
+        public IReadOnlyList<long> Values => _values.ToArray();
+        public void Report(long value) => _values.Enqueue(value);
+    }
+}
