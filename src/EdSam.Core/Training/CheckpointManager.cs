@@ -349,7 +349,8 @@ public sealed class CheckpointManager
         foreach (var old in all.Take(Math.Max(0, all.Count - Options.KeepLast)))
             if (!string.Equals(old.Path, keep, StringComparison.Ordinal)) TryDelete(old.Path);
         // Leftovers of crashed saves (never visible as checkpoints) are removed too.
-        foreach (string stale in System.IO.Directory.EnumerateDirectories(Directory, ".tmp-step-*"))
+        foreach (string stale in System.IO.Directory.EnumerateDirectories(Directory, ".tmp-step-*")
+                     .Concat(System.IO.Directory.EnumerateDirectories(Directory, "step-*.old-*")))
             TryDelete(stale);
     }
 
