@@ -117,7 +117,8 @@ public sealed class SwadAverager : ICheckpointState, IDisposable
         if (!stateDict.TryGetValue(LossesKey, out var losses))
             throw new ArgumentException($"{nameof(SwadAverager)}: the state lacks '{LossesKey}'.", nameof(stateDict));
         var window = new SwadWindow(Window.Options);
-        foreach (double loss in losses.to_type(ScalarType.Float64).data<double>().ToArray()) window.Observe(loss);
+        using (var asDouble = losses.to_type(ScalarType.Float64))
+            foreach (double loss in asDouble.data<double>().ToArray()) window.Observe(loss);
 
         Dictionary<string, Tensor> Part(string prefix) => stateDict
             .Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))

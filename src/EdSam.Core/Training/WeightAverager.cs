@@ -30,6 +30,7 @@ public sealed class WeightAverager : ICheckpointState, IDisposable
     {
         ArgumentNullException.ThrowIfNull(module);
         ObjectDisposedException.ThrowIf(_disposed, this);
+        using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         if (_sum.Count == 0)
         {
@@ -43,8 +44,7 @@ public sealed class WeightAverager : ICheckpointState, IDisposable
             {
                 if (sum.is_floating_point())
                 {
-                    using var asDouble = current[key].detach().to_type(ScalarType.Float64);
-                    sum.add_(asDouble);
+                    sum.add_(current[key].detach().to_type(ScalarType.Float64));
                 }
                 else
                 {
@@ -63,6 +63,7 @@ public sealed class WeightAverager : ICheckpointState, IDisposable
         ArgumentNullException.ThrowIfNull(other);
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (other.Count == 0) return;
+        using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         if (_sum.Count == 0)
         {
@@ -89,13 +90,13 @@ public sealed class WeightAverager : ICheckpointState, IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (Count == 0) throw new InvalidOperationException("WeightAverager.CopyTo needs at least one snapshot: call Add(module) first.");
         var target = ModuleTensors.Matching(module, _sum, nameof(WeightAverager));
+        using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         foreach (var (key, sum) in _sum)
         {
             if (sum.is_floating_point())
             {
-                using var mean = sum / Count;
-                target[key].copy_(mean);
+                target[key].copy_(sum / Count);
             }
             else
             {
@@ -137,6 +138,7 @@ public sealed class WeightAverager : ICheckpointState, IDisposable
             ModuleTensors.CheckLoad(expected, stateDict, nameof(WeightAverager));
         }
         Reset();
+        using var scope = torch.NewDisposeScope();
         foreach (var (key, tensor) in stateDict)
             if (key != CountKey) _sum[key] = tensor.detach().clone().DetachFromDisposeScope();
         Count = countTensor.to_type(ScalarType.Int64).item<long>();
