@@ -131,6 +131,11 @@ public sealed class CheckpointManager
         }
 
         LastCheckpointPath = finalPath;
+        var newer = List().Where(c => c.Step > step).Select(c => Path.GetFileName(c.Path)).ToList();
+        if (newer.Count > 0)
+            _logger?.LogWarning("Saved {Path}, but the folder also holds later checkpoints ({Newer}) from an earlier run; " +
+                                "TryLoadLatest would resume from those. Delete them or use another Directory if this run replaces them.",
+                                finalPath, string.Join(", ", newer));
         Prune(keep: finalPath);
         return finalPath;
     }

@@ -301,6 +301,17 @@ public sealed class CheckpointManagerTests : IDisposable
         act.Should().Throw<CheckpointException>().WithMessage("*no module named 'student'*saved modules: model*");
     }
 
+    [Fact]
+    public void Saving_behind_a_later_checkpoint_warns_that_resume_would_pick_the_later_one()
+    {
+        var manager = Manager();
+        SaveModel(manager, 20, seed: 1);
+        SaveModel(manager, 10, seed: 2);
+
+        _logger.Entries.Should().ContainSingle(e => e.Level == LogLevel.Warning)
+            .Which.Message.Should().Contain("step-000010").And.Contain("step-000020");
+    }
+
     [Theory]
     [InlineData("state")]
     [InlineData("a/b")]
