@@ -14,6 +14,9 @@ namespace EdSam.Training;
 /// about N_s + N_e) and committed or dropped as the window decides. After <see cref="SwadPhase.Finished"/> snapshots are
 /// ignored: training may stop. Save in a checkpoint through <see cref="CheckpointContents.States"/>; the window is rebuilt
 /// from the saved losses.
+/// <para>When training ends inside the valley, the committed average already follows SWAD's end-of-training rule
+/// (add the remaining segments until the first one above the threshold): every still-pending segment lies after the last
+/// evaluation below the threshold, so none of them qualifies.</para>
 /// </remarks>
 public sealed class SwadAverager : ICheckpointState, IDisposable
 {
@@ -61,6 +64,16 @@ public sealed class SwadAverager : ICheckpointState, IDisposable
         _current = new WeightAverager();
         Settle();
         return Window.Phase;
+    }
+
+    /// <summary>Writes the committed average into <paramref name="module"/> when there is one.</summary>
+    /// <returns>False (module untouched) when no loss valley was found yet.</returns>
+    public bool TryCopyTo(nn.Module module)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_final.Count == 0) return false;
+        _final.CopyTo(module);
+        return true;
     }
 
     /// <summary>Writes the committed average into <paramref name="module"/>.</summary>

@@ -40,14 +40,26 @@ public sealed class SwadAveragerTests
 
         RunSegments(swad, model, 0, 4);
         FluentActions.Invoking(() => swad.CopyTo(model)).Should().Throw<InvalidOperationException>().WithMessage("*Searching*");
+        swad.TryCopyTo(model).Should().BeFalse();
         RunSegments(swad, model, 4, Losses.Length);
 
         swad.IsFinished.Should().BeTrue();
         swad.Count.Should().Be(12, "segments 2…7, two snapshots each");
         using var averaged = nn.Linear(1, 1);
-        swad.CopyTo(averaged);
+        swad.TryCopyTo(averaged).Should().BeTrue();
         averaged.weight!.item<float>().Should().BeApproximately(9.5f, 1e-6f, "mean of snapshots 4…15");
         averaged.bias!.item<float>().Should().BeApproximately(-9.5f, 1e-6f);
+    }
+
+    [Fact]
+    public void Training_that_stops_inside_the_valley_averages_up_to_the_last_loss_below_the_threshold()
+    {
+        using var model = nn.Linear(1, 1);
+        using var swad = new SwadAverager();
+        RunSegments(swad, model, 0, 10);   // evaluations 8 and 9 exceed the threshold; the window is still open
+
+        swad.IsFinished.Should().BeFalse();
+        swad.Count.Should().Be(12, "segments 2…7; 8 and 9 lie above the threshold");
     }
 
     [Fact]
