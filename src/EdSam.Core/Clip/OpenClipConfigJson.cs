@@ -1,0 +1,179 @@
+using System.Text.Json;
+
+namespace EdSam.Clip;
+
+/// <summary>Reads the open_clip model-config JSON schema, collecting every field problem before failing.</summary>
+internal static class OpenClipConfigJson
+{
+    private static readonly string[] TopFields = ["embed_dim", "quick_gelu", "vision_cfg", "text_cfg"];
+    private static readonly string[] VisionFields = ["image_size", "layers", "width", "patch_size", "head_width", "mlp_ratio"];
+    private static readonly string[] TextFields = ["context_length", "vocab_size", "width", "heads", "layers", "mlp_ratio"];
+
+    public static ClipConfig Parse(string json, string? source)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException e)
+        {
+            throw new ClipConfigException(source, [$"is not valid JSON ({e.Message})"]);
+        }
+
+        using (document)
+        {
+            var reader = new JsonFieldReader();
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) throw new ClipConfigException(source, ["the top level must be a JSON object"]);
+            reader.RejectUnsupported(root, "", TopFields);
+
+            int embedDim = reader.RequiredInt(root, "embed_dim");
+            bool quickGelu = reader.OptionalBool(root, "quick_gelu") ?? false;
+            ClipVisionConfig? vision = null;
+            ClipTextConfig? text = null;
+
+            if (reader.RequiredObject(root, "vision_cfg") is { } v)
+            {
+                reader.RejectUnsupported(v, "vision_cfg.", VisionFields);
+                vision = new ClipVisionConfig
+                {
+                    ImageSize = reader.RequiredInt(v, "image_size", "vision_cfg."),
+                    Layers = reader.IntOrIntArray(v, "layers", "vision_cfg."),
+                    Width = reader.RequiredInt(v, "width", "vision_cfg."),
+                    PatchSize = reader.OptionalInt(v, "patch_size", "vision_cfg."),
+                    HeadWidth = reader.OptionalInt(v, "head_width", "vision_cfg.") ?? 64,
+                    MlpRatio = reader.OptionalDouble(v, "mlp_ratio", "vision_cfg.") ?? 4.0,
+                };
+            }
+
+            if (reader.RequiredObject(root, "text_cfg") is { } t)
+            {
+                reader.RejectUnsupported(t, "text_cfg.", TextFields);
+                text = new ClipTextConfig
+                {
+                    ContextLength = reader.OptionalInt(t, "context_length", "text_cfg.") ?? 77,
+                    VocabSize = reader.OptionalInt(t, "vocab_size", "text_cfg.") ?? 49408,
+                    Width = reader.RequiredInt(t, "width", "text_cfg."),
+                    Heads = reader.RequiredInt(t, "heads", "text_cfg."),
+                    Layers = reader.RequiredInt(t, "layers", "text_cfg."),
+                    MlpRatio = reader.OptionalDouble(t, "mlp_ratio", "text_cfg.") ?? 4.0,
+                };
+            }
+
+            if (reader.Problems.Count > 0) throw new ClipConfigException(source, reader.Problems);
+            var config = new ClipConfig { EmbedDim = embedDim, QuickGelu = quickGelu, Vision = vision!, Text = text! };
+            config.Validate(source);
+            return config;
+        }
+    }
+}
+
+/// <summary>Typed access to JSON fields that records a message naming the field instead of throwing at the first problem.</summary>
+internal sealed class JsonFieldReader
+{
+    public List<string> Problems { get; } = [];
+
+    /// <summary>
+    /// Fields EdSam does not implement change the architecture (open_clip's <c>pool_type</c>, <c>attentional_pool</c>, …);
+    /// ignoring them would give silently wrong outputs, so only null/false (feature off) is tolerated.
+    /// </summary>
+    public void RejectUnsupported(JsonElement obj, string prefix, IReadOnlyCollection<string> supported)
+    {
+        foreach (var property in obj.EnumerateObject())
+        {
+            if (supported.Contains(property.Name)) continue;
+            if (property.Value.ValueKind is JsonValueKind.Null or JsonValueKind.False) continue;
+            Problems.Add($"{prefix}{property.Name} is not supported by EdSam's CLIP (supported fields: {string.Join(", ", supported)})");
+        }
+    }
+
+    public JsonElement? RequiredObject(JsonElement obj, string name, string prefix = "")
+    {
+        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            Problems.Add($"{prefix}{name} is missing");
+            return null;
+        }
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            Problems.Add($"{prefix}{name} must be a JSON object (got {value.ValueKind})");
+            return null;
+        }
+        return value;
+    }
+
+    public JsonElement? OptionalObject(JsonElement obj, string name, string prefix = "")
+    {
+        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind == JsonValueKind.Object) return value;
+        Problems.Add($"{prefix}{name} must be a JSON object (got {value.ValueKind})");
+        return null;
+    }
+
+    public int RequiredInt(JsonElement obj, string name, string prefix = "")
+    {
+        int? value = OptionalInt(obj, name, prefix);
+        if (value is null && !Problems.Any(p => p.StartsWith(prefix + name + " ", StringComparison.Ordinal)))
+            Problems.Add($"{prefix}{name} is missing");
+        return value ?? 0;
+    }
+
+    public int? OptionalInt(JsonElement obj, string name, string prefix = "")
+    {
+        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int result)) return result;
+        Problems.Add($"{prefix}{name} must be an integer (got {value.GetRawText()})");
+        return null;
+    }
+
+    public double? OptionalDouble(JsonElement obj, string name, string prefix = "")
+    {
+        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out double result)) return result;
+        Problems.Add($"{prefix}{name} must be a number (got {value.GetRawText()})");
+        return null;
+    }
+
+    public bool? OptionalBool(JsonElement obj, string name, string prefix = "")
+    {
+        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind is JsonValueKind.True or JsonValueKind.False) return value.GetBoolean();
+        Problems.Add($"{prefix}{name} must be true or false (got {value.GetRawText()})");
+        return null;
+    }
+
+    public string? OptionalString(JsonElement obj, string name, string prefix = "")
+    {
+        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind == JsonValueKind.String) return value.GetString();
+        Problems.Add($"{prefix}{name} must be a string (got {value.GetRawText()})");
+        return null;
+    }
+
+    public IReadOnlyList<int> IntOrIntArray(JsonElement obj, string name, string prefix)
+    {
+        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            Problems.Add($"{prefix}{name} is missing");
+            return [];
+        }
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int single)) return [single];
+        if (value.ValueKind == JsonValueKind.Array)
+        {
+            var items = new List<int>();
+            foreach (var item in value.EnumerateArray())
+            {
+                if (item.ValueKind == JsonValueKind.Number && item.TryGetInt32(out int n)) items.Add(n);
+                else
+                {
+                    Problems.Add($"{prefix}{name} must hold integers (got {value.GetRawText()})");
+                    return [];
+                }
+            }
+            if (items.Count == 4) return items;
+        }
+        Problems.Add($"{prefix}{name} must be an integer (ViT) or an array of 4 integers (ModifiedResNet), got {value.GetRawText()}");
+        return [];
+    }
+}

@@ -1,0 +1,101 @@
+using EdSam.Clip;
+using EdSam.IO;
+using static TorchSharp.torch;
+
+namespace EdSam.Tests.Clip;
+
+public sealed class ClipCheckpointLoaderTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("edsam-clip-load-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [SkippableFact]
+    public void Strict_load_names_every_missing_unexpected_and_misshaped_key_in_one_exception()
+    {
+        using var fixture = ClipFixture.Open("tiny-vit");
+        var sd = SafeTensors.Load(fixture.WeightsPath);
+        sd.Remove("visual.ln_pre.bias", out var removed);
+        removed!.Dispose();
+        sd["visual.surplus_weight"] = zeros(3);
+        sd["visual.proj"].Dispose();
+        sd["visual.proj"] = zeros(64, 31);
+        string path = Path.Combine(_folder, "broken.safetensors");
+        SafeTensors.Save(path, sd);
+        foreach (var t in sd.Values) t.Dispose();
+
+        var act = () => ClipModel.FromPretrained(fixture.ConfigPath, path);
+
+        var error = act.Should().Throw<ClipCheckpointException>().Which;
+        error.MissingKeys.Should().Equal("visual.ln_pre.bias");
+        error.UnexpectedKeys.Should().Equal("visual.surplus_weight");
+        error.ShapeMismatches.Should().ContainSingle().Which.Should().Be("visual.proj: checkpoint [64, 31] vs model [64, 32]");
+        error.Message.Should().Contain("visual.ln_pre.bias").And.Contain("visual.surplus_weight").And.Contain("visual.proj").And.Contain(path);
+    }
+
+    [SkippableFact]
+    public void A_failed_strict_load_changes_no_parameter()
+    {
+        using var fixture = ClipFixture.Open("tiny-vit");
+        using var model = new ClipModel(ClipConfig.FromJson(fixture.ConfigPath));
+        var before = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        var sd = SafeTensors.Load(fixture.WeightsPath);
+        sd.Remove("logit_scale", out var scale);
+        scale!.Dispose();
+
+        var act = () => ClipCheckpointLoader.LoadStrict(model, sd, "in-memory");
+
+        act.Should().Throw<ClipCheckpointException>().Which.MissingKeys.Should().Equal("logit_scale");
+        foreach (var (key, value) in model.state_dict()) value.allclose(before[key], rtol: 0, atol: 0).Should().BeTrue(key);
+        foreach (var t in sd.Values.Concat(before.Values)) t.Dispose();
+    }
+
+    [Fact]
+    public void Fix_quirks_strips_module_prefix_squeezes_logit_scale_and_drops_non_weights()
+    {
+        var sd = new Dictionary<string, Tensor>
+        {
+            ["module.logit_scale"] = tensor(new[] { 4.6f }),
+            ["module.visual.proj"] = ones(2, 2),
+            ["module.input_resolution"] = tensor(224L),
+            ["module.text_model.embeddings.position_ids"] = arange(3L),
+        };
+
+        ClipCheckpointLoader.FixQuirks(sd);
+
+        sd.Keys.Should().BeEquivalentTo("logit_scale", "visual.proj");
+        sd["logit_scale"].shape.Should().BeEmpty();
+        sd["logit_scale"].item<float>().Should().Be(4.6f);
+        foreach (var t in sd.Values) t.Dispose();
+    }
+
+    [Fact]
+    public void Pickle_checkpoints_are_refused_with_a_message()
+    {
+        string path = Path.Combine(_folder, "model.bin");
+        File.WriteAllBytes(path, [0x80, 0x02, 0x7d]);
+        var act = () => ClipCheckpointLoader.ReadStateDict(path);
+        act.Should().Throw<Exception>().WithMessage("*safetensors*");
+    }
+
+    [Fact]
+    public void Layouts_without_Hugging_Face_keys_pass_through_unchanged()
+    {
+        var sd = new Dictionary<string, Tensor> { ["visual.proj"] = ones(2, 2) };
+        ClipCheckpointLoader.ConvertLayout(sd).Should().BeSameAs(sd);
+        sd["visual.proj"].Dispose();
+    }
+
+    [Fact]
+    public void Incomplete_Hugging_Face_attention_is_reported_not_guessed()
+    {
+        var sd = new Dictionary<string, Tensor>
+        {
+            ["text_model.encoder.layers.0.self_attn.q_proj.weight"] = ones(4, 4),
+            ["text_model.encoder.layers.0.self_attn.k_proj.weight"] = ones(4, 4),
+        };
+        var converted = ClipCheckpointLoader.ConvertLayout(sd);
+        converted.Keys.Should().HaveCount(2).And.OnlyContain(k => k.Contains("transformer.resblocks.0.attn.in_proj_weight") && k.Contains("without its siblings"));
+        foreach (var t in converted.Values) t.Dispose();
+    }
+}
