@@ -74,12 +74,12 @@ public sealed class VitBackbone : StudentBackbone
     private void InitializeLikeTimm()
     {
         using var _ = no_grad();
-        init.trunc_normal_(pos_embed, std: 0.02, a: -2, b: 2);
+        TruncatedNormal.Fill(pos_embed, mean: 0, std: 0.02, a: -2, b: 2);
         init.normal_(cls_token, std: 1e-6);
         foreach (var module in modules())
         {
             if (module is not Linear linear) continue;
-            init.trunc_normal_(linear.weight!, std: 0.02, a: -2, b: 2);
+            TruncatedNormal.Fill(linear.weight!, mean: 0, std: 0.02, a: -2, b: 2);
             if (linear.bias is { } bias) init.zeros_(bias);
         }
     }
