@@ -78,7 +78,7 @@ public static class ClipPretrained
     {
         string? Find(string name) => File.Exists(Path.Combine(folder, name)) ? Path.Combine(folder, name) : null;
         string? vocab = Find("vocab.json"), merges = Find("merges.txt");
-        string? bpe = Find("bpe_simple_vocab_16e6.txt.gz") ?? Directory.EnumerateFiles(folder, "*.txt.gz").FirstOrDefault();
+        string? bpe = Find("bpe_simple_vocab_16e6.txt.gz") ?? Directory.EnumerateFiles(folder, "bpe*.txt.gz").FirstOrDefault();
         ClipPretrainedFiles With(ClipCheckpointLayout layout, string config, string weights) => new()
         {
             Source = folder, Layout = layout, ConfigPath = config, WeightsPath = weights,

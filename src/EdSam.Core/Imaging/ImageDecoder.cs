@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Runtime.InteropServices;
 using StbImageSharp;
 using TorchSharp;
@@ -104,7 +103,8 @@ public static class ImageDecoder
     {
         ImageResult result = ImageResult.FromMemory(encoded, ColorComponents.Default);
         int channels = ChannelCount(result.Data.LongLength, result.Width, result.Height, name);
-        return ToRgbTensor<byte>(result.Data, channels, result.Width, result.Height, 255f, alpha);
+        using Tensor interleaved = torch.tensor(result.Data, [result.Height, result.Width, channels]);
+        return ToRgbTensor(interleaved, 255f, alpha);
     }
 
     private static unsafe Tensor Decode16Bit(byte[] encoded, string name, AlphaHandling alpha)
@@ -120,7 +120,10 @@ public static class ImageDecoder
         try
         {
             var samples = new ReadOnlySpan<ushort>(data, checked(width * height * channels));
-            return ToRgbTensor(samples, channels, width, height, 65535f, alpha);
+            var widened = new int[samples.Length]; // TorchSharp has no uint16 tensors
+            for (int i = 0; i < samples.Length; i++) widened[i] = samples[i];
+            using Tensor interleaved = torch.tensor(widened, [height, width, channels]);
+            return ToRgbTensor(interleaved, 65535f, alpha);
         }
         finally
         {
@@ -136,28 +139,27 @@ public static class ImageDecoder
         return (int)(sampleCount / pixels);
     }
 
-    /// <summary>Interleaved grey / grey+alpha / RGB / RGBA samples → planar RGB floats in [0, 1].</summary>
-    private static Tensor ToRgbTensor<T>(ReadOnlySpan<T> samples, int channels, int width, int height, float maxValue, AlphaHandling alpha)
-        where T : unmanaged, INumberBase<T>
+    /// <summary>
+    /// Interleaved <c>[H, W, C]</c> samples (grey, grey+alpha, RGB, RGBA) → planar RGB floats in [0, 1]. Done with tensor
+    /// operations: a per-pixel C# loop was three times slower than decoding itself on multi-megapixel photos.
+    /// </summary>
+    private static Tensor ToRgbTensor(Tensor interleaved, float maxValue, AlphaHandling alpha)
     {
-        int plane = width * height;
-        var rgb = new float[3 * plane];
+        using var scope = torch.NewDisposeScope();
+        // Divide (not multiply by 1/max) so 8-bit values match torchvision's ToTensor bit for bit.
+        Tensor planar = interleaved.permute(2, 0, 1).to(ScalarType.Float32).div_(maxValue);
+        long channels = planar.shape[0];
         bool hasAlpha = channels is 2 or 4;
-        int colourChannels = hasAlpha ? channels - 1 : channels;
-        float background = alpha == AlphaHandling.CompositeOnWhite ? 1f : 0f;
-
-        for (int p = 0; p < plane; p++)
+        Tensor colour = hasAlpha ? planar.narrow(0, 0, channels - 1) : planar;
+        if (hasAlpha && alpha != AlphaHandling.Discard)
         {
-            int at = p * channels;
-            float a = hasAlpha && alpha != AlphaHandling.Discard ? float.CreateTruncating(samples[at + colourChannels]) / maxValue : 1f;
-            for (int c = 0; c < 3; c++)
-            {
-                // Divide (not multiply by 1/max) so 8-bit values match torchvision's ToTensor bit for bit.
-                float value = float.CreateTruncating(samples[at + (colourChannels == 1 ? 0 : c)]) / maxValue;
-                rgb[c * plane + p] = value * a + background * (1f - a);
-            }
+            Tensor a = planar.narrow(0, channels - 1, 1);
+            colour = alpha == AlphaHandling.CompositeOnWhite
+                ? colour.mul(a).add_(a.neg().add_(1f))   // rgb·α + 1·(1 − α)
+                : colour.mul(a);                         // rgb·α + 0·(1 − α)
         }
-        return torch.tensor(rgb, new long[] { 3, height, width }, ScalarType.Float32);
+        Tensor rgb = colour.shape[0] == 1 ? colour.expand(3, -1, -1) : colour;
+        return scope.MoveToOuter(rgb.contiguous());
     }
 
     private static string DescribeDecoderFailure(string decoderMessage, byte[] encoded)

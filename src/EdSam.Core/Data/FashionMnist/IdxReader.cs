@@ -28,8 +28,8 @@ public static class IdxReader
     /// <param name="path">The file.</param>
     /// <returns>One byte per example (the class index).</returns>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="IdxFormatException">Bad magic number, corrupt gzip stream, or fewer bytes than the header
-    /// announces; the message names the file.</exception>
+    /// <exception cref="IdxFormatException">Bad magic number, corrupt gzip stream, or fewer or more bytes than the
+    /// header announces; the message names the file.</exception>
     public static byte[] ReadLabels(string path)
     {
         using var stream = OpenFile(path);
@@ -51,7 +51,7 @@ public static class IdxReader
     /// <returns>The images.</returns>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="IdxFormatException">Bad magic number, zero-sized image dimensions, corrupt gzip stream, or
-    /// fewer bytes than the header announces; the message names the file.</exception>
+    /// fewer or more bytes than the header announces; the message names the file.</exception>
     public static IdxImages ReadImages(string path)
     {
         using var stream = OpenFile(path);
@@ -150,6 +150,10 @@ public static class IdxReader
         if (got < data.Length)
             throw new IdxFormatException(name,
                 $"truncated: the header announces {string.Join(" × ", dims)} = {elements} bytes of data, but only {got} follow.");
+        // Bytes beyond the announced data mean the header's sizes are wrong (or two files were joined).
+        if (content.ReadAtLeast(word[..1], 1, throwOnEndOfStream: false) > 0)
+            throw new IdxFormatException(name,
+                $"more data than the header announces ({string.Join(" × ", dims)} = {elements} bytes); the sizes in the header are wrong.");
         return (dims, data);
     }
 

@@ -141,7 +141,7 @@ public sealed partial class HubClient : IDisposable
                     $"The {new FileInfo(partial).Length:N0} bytes received are kept in '{partial}'; call again to resume.",
                     repoId, fileName, url, interrupted.InnerException);
             }
-            catch
+            catch (Exception ex) when (ex is not PartialFileInUseException)
             {
                 // A refused request (404, 401, …) leaves an empty partial file behind; a non-empty one is kept to resume.
                 if (File.Exists(partial) && new FileInfo(partial).Length == 0) File.Delete(partial);
@@ -229,7 +229,7 @@ public sealed partial class HubClient : IDisposable
         }
         catch (IOException ex)
         {
-            throw new HubException($"Cannot write '{partial}' (is another download of '{fileName}' of '{repoId}' running?): {ex.Message}", repoId, fileName, url, ex);
+            throw new PartialFileInUseException($"Cannot write '{partial}' (is another download of '{fileName}' of '{repoId}' running?): {ex.Message}", repoId, fileName, url, ex);
         }
         await using (file.ConfigureAwait(false))
         {
@@ -432,6 +432,10 @@ public sealed partial class HubClient : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{RepoId}/{FileName}: attempt {Attempt} interrupted ({Reason}); resuming")]
     private partial void LogResuming(string repoId, string fileName, int attempt, string reason);
+
+    /// <summary>Another download owns the partial file: it must not be touched.</summary>
+    private sealed class PartialFileInUseException(string message, string repoId, string fileName, Uri url, Exception inner)
+        : HubException(message, repoId, fileName, url, inner);
 
     /// <summary>A dropped or stalled transfer that a retry can resume.</summary>
     private sealed class TransferInterruptedException(Exception inner) : Exception(inner.Message, inner);

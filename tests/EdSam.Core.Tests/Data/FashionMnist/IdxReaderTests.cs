@@ -79,6 +79,16 @@ public class IdxReaderTests
         act.Should().Throw<IdxFormatException>().WithMessage($"{path}: truncated*24 bytes of data, but only 19 follow.");
     }
 
+    [Fact]
+    public void Data_beyond_what_the_header_announces_is_reported()
+    {
+        byte[] full = IdxFiles.Images(2, 3, 4, IdxFiles.Ramp(25)); // 25 bytes follow a 2 × 3 × 4 header
+        using var folder = new TempFolder();
+        string path = folder.Write("long.gz", IdxFiles.Gzip(full));
+        var act = () => IdxReader.ReadImages(path);
+        act.Should().Throw<IdxFormatException>().WithMessage($"{path}: more data than the header announces (2 × 3 × 4 = 24 bytes)*");
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(3)]

@@ -252,6 +252,23 @@ public sealed class HubClientTests : IDisposable
     }
 
     [Fact]
+    public async Task A_download_already_in_progress_is_refused_and_left_alone()
+    {
+        using var server = new LoopbackHttpServer(Hub(_weights, $"/{Repo}/resolve/main/{File1}"));
+        using var hub = new HubClient(Options(server));
+        string partial = hub.CachePath(Repo, File1) + ".incomplete";
+        Directory.CreateDirectory(Path.GetDirectoryName(partial)!);
+
+        using (new FileStream(partial, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
+        {
+            var act = () => hub.DownloadFileAsync(Repo, File1);
+            (await act.Should().ThrowAsync<HubException>()).WithMessage("*another download*");
+            File.Exists(partial).Should().BeTrue("the other download's file must not be deleted");
+        }
+        server.Requests.Should().BeEmpty();
+    }
+
+    [Fact]
     public void Urls_and_cache_paths_follow_the_hub_layout()
     {
         using var hub = new HubClient(new HubOptions { Endpoint = "https://hf-mirror.example/", CacheDirectory = _cache, Revision = "v1.0" });
