@@ -132,3 +132,23 @@ public sealed class TrainingCollection
     /// <summary>Trainers seed torch's global generator: their tests must not run alongside others that draw from it.</summary>
     public const string Name = "Seeded training";
 }
+
+[Collection(TrainingCollection.Name)]
+public class LatentDiffusionTrainingTests
+{
+    [Fact]
+    public void The_trainer_trains_in_the_latent_space_of_a_VAE()
+    {
+        using var data = new ToyBlobs(count: 8);
+        using var vae = new EdSam.Diffusion.Autoencoders.AutoencoderKL(new() { BlockOutChannels = [8, 8], LayersPerBlock = 1, NormNumGroups = 4, LatentChannels = 2 });
+        using var model = new UNet2D(TinyConfigs.UNet(imageSize: 8, channels: 2) with { AttentionResolutions = [4] });
+        var options = new DiffusionTrainerOptions { Steps = 2, BatchSize = 4, CheckpointEvery = 0, EmaDecay = 0 };
+
+        var result = new DiffusionTrainer(model, options, vae).Fit(data.Images);
+
+        result.Losses.Should().HaveCount(2).And.OnlyContain(l => double.IsFinite(l));
+        using var pixelModel = new UNet2D(TinyConfigs.UNet());
+        FluentActions.Invoking(() => new DiffusionTrainer(pixelModel, options, vae))
+            .Should().Throw<ArgumentException>().WithMessage("The autoencoder produces 2-channel latents but the UNet expects InChannels = 3.*");
+    }
+}
