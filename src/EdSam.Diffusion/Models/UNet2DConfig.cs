@@ -92,7 +92,7 @@ public sealed record UNet2DConfig
     /// <summary>Feature-map side of level <paramref name="level"/>, in pixels.</summary>
     public int ResolutionAt(int level) => ImageSize >> level;
 
-    /// <summary>A ~1.6 M-parameter model that trains on a CPU in minutes on 16–64 px images (3 levels, 32–64 channels, attention at the lowest level).</summary>
+    /// <summary>A ~1.2 M-parameter model that trains on a CPU in minutes on 16–64 px images (3 levels, 32–64 channels, attention at the lowest level).</summary>
     /// <param name="imageSize">Sample side, divisible by 4 (e.g. 28, 32, 64).</param>
     /// <param name="channels">Image channels (in = out).</param>
     public static UNet2DConfig Tiny(int imageSize, int channels = 3) => new UNet2DConfig
@@ -102,7 +102,7 @@ public sealed record UNet2DConfig
         AttentionResolutions = [imageSize / 4], AttentionHeadDim = 32, NormGroups = 8, TimeEmbeddingDim = 128,
     }.Validate();
 
-    /// <summary>A ~9 M-parameter model for 32–64 px images (3 levels, 64–128 channels, attention at the two lowest levels).</summary>
+    /// <summary>A ~7.3 M-parameter model for 32–64 px images (3 levels, 64–128 channels, attention at the two lowest levels).</summary>
     /// <param name="imageSize">Sample side, divisible by 4.</param>
     /// <param name="channels">Image channels (in = out).</param>
     public static UNet2DConfig Small(int imageSize, int channels = 3) => new UNet2DConfig

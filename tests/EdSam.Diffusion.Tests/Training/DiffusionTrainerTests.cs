@@ -65,6 +65,29 @@ public class DiffusionTrainerTests
     }
 
     [Fact]
+    public void Resuming_a_streamed_run_skips_the_batches_already_trained_on()
+    {
+        using var data = new ToyBlobs(count: 12);
+        using var folder = new TemporaryFolder();
+        // A re-enumerable stream of three different batches (fresh tensors per enumeration, like a loader).
+        IEnumerable<DiffusionBatch> Stream()
+        {
+            for (int b = 0; b < 3; b++)
+                yield return new DiffusionBatch(data.Images.narrow(0, 4 * b, 4).clone(), new(data.Labels.narrow(0, 4 * b, 4).clone()));
+        }
+
+        using var straight = NewModel(21);
+        var uninterrupted = new DiffusionTrainer(straight, Options(5)).Fit(Stream());
+        using var first = NewModel(21);
+        new DiffusionTrainer(first, Options(2, folder.Path)).Fit(Stream());
+        using var resumedModel = NewModel(22);
+        var resumed = new DiffusionTrainer(resumedModel, Options(5, folder.Path)).Fit(Stream());
+
+        resumed.StartStep.Should().Be(2);
+        resumed.Losses.Should().Equal(uninterrupted.Losses.Skip(2));
+    }
+
+    [Fact]
     public void Checkpoints_are_written_every_N_steps_and_a_finished_run_does_not_train_again()
     {
         using var data = new ToyBlobs(count: 8);
