@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
+using EdSam.Diffusion.Models;
 
 namespace EdSam.Diffusion.Autoencoders;
 
@@ -54,18 +55,14 @@ public sealed record AutoencoderKLConfig
     /// <summary>Throws one <see cref="ValidationException"/> listing every invalid property; returns this config otherwise.</summary>
     public AutoencoderKLConfig Validate()
     {
-        var results = new List<ValidationResult>();
-        Validator.TryValidateObject(this, new ValidationContext(this), results, validateAllProperties: true);
-        var errors = results.Select(r => r.ErrorMessage!).ToList();
+        var errors = RecordValidation.AttributeErrors(this);
         if (BlockOutChannels is null || BlockOutChannels.Count == 0 || BlockOutChannels.Count > 8 || BlockOutChannels.Any(c => c < 1))
             errors.Add("The field BlockOutChannels must list 1 to 8 levels, each with at least one channel.");
         else if (NormNumGroups >= 1)
             foreach (int channels in BlockOutChannels.Distinct())
                 if (channels % NormNumGroups != 0)
                     errors.Add($"The field NormNumGroups ({NormNumGroups}) must divide every entry of BlockOutChannels; {channels} is not divisible by it.");
-        if (errors.Count > 0)
-            throw new ValidationException($"Invalid {nameof(AutoencoderKLConfig)}: " + string.Join(" ", errors));
-        return this;
+        return RecordValidation.ThrowIfAny(this, errors);
     }
 
     /// <inheritdoc />
