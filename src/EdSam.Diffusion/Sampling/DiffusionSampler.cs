@@ -125,19 +125,27 @@ public static class DiffusionSampler
         if (visited.Count == 0) throw new ArgumentOutOfRangeException(nameof(endTimestep), endTimestep, $"below the smallest inference timestep ({scheduler.Timesteps[^1]})");
         using var gradients = differentiable ? enable_grad() : no_grad();
         var sample = original.alias();
-        foreach (int timestep in visited)
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            using var scope = NewDisposeScope();
-            // The model sees the cleaner sample with the noisier timestep (the usual DDIM-inversion approximation:
-            // ε(x_{t−Δ}, t) ≈ ε(x_t, t)), which is what InvertStep expects.
-            using var t = full(sample.shape[0], timestep, dtype: ScalarType.Int64, device: sample.device);
-            var output = denoiser.Predict(sample, t, condition);
-            var next = scheduler.InvertStep(output, timestep, sample).MoveToOuterDisposeScope();
-            sample.Dispose();
-            sample = next;
+            foreach (int timestep in visited)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                // The model sees the cleaner sample with the noisier timestep (the usual DDIM-inversion approximation:
+                // ε(x_{t−Δ}, t) ≈ ε(x_t, t)), which is what InvertStep expects.
+                using var t = full(sample.shape[0], timestep, dtype: ScalarType.Int64, device: sample.device);
+                var output = denoiser.Predict(sample, t, condition);
+                var next = scheduler.InvertStep(output, timestep, sample).MoveToOuterDisposeScope();
+                sample.Dispose();
+                sample = next;
+            }
+            return (sample, visited[^1]);
         }
-        return (sample, visited[^1]);
+        catch
+        {
+            sample.Dispose();
+            throw;
+        }
     }
 
     private static Tensor Run(IDenoiser denoiser, DiffusionScheduler scheduler, Tensor start, IReadOnlyList<int> timesteps,
