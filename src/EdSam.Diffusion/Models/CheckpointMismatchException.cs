@@ -12,14 +12,14 @@ public sealed class CheckpointMismatchException : Exception
     public CheckpointMismatchException(string source, string modelName, IReadOnlyList<string> missingKeys, IReadOnlyList<string> unexpectedKeys, IReadOnlyList<string> shapeMismatches)
         : base(Describe(source, modelName, missingKeys, unexpectedKeys, shapeMismatches))
     {
-        Source = source;
+        WeightsPath = source;
         MissingKeys = missingKeys;
         UnexpectedKeys = unexpectedKeys;
         ShapeMismatches = shapeMismatches;
     }
 
-    /// <summary>The weights file.</summary>
-    public new string Source { get; }
+    /// <summary>The weights file (or the description of the state dict) that did not match.</summary>
+    public string WeightsPath { get; }
 
     /// <summary>Model keys the file lacks.</summary>
     public IReadOnlyList<string> MissingKeys { get; }

@@ -201,10 +201,11 @@ public sealed class UNet2D : Module<Tensor, Tensor, Tensor>, IDenoiser
             {
                 if (given.dtype is not (ScalarType.Int64 or ScalarType.Int32))
                     throw new ArgumentException($"ClassLabels must be int64, got {given.dtype}", nameof(condition));
-                long min = given.min().item<long>(), max = given.max().item<long>();
+                var asLong = given.to(ScalarType.Int64);
+                long min = asLong.min().item<long>(), max = asLong.max().item<long>();
                 if (min < DiffusionCondition.NullClassLabel || max >= classes)
                     throw new ArgumentException($"ClassLabels must lie in [0, {classes - 1}] or be {DiffusionCondition.NullClassLabel} (no class), got values in [{min}, {max}]", nameof(condition));
-                var onDevice = given.to(ScalarType.Int64).to(embedding.device);
+                var onDevice = asLong.to(embedding.device);
                 labels = where(onDevice < 0, classes, onDevice);   // −1 → the learned null class
             }
             else labels = full(batch, classes, dtype: ScalarType.Int64, device: embedding.device);

@@ -172,3 +172,20 @@ public class NormalizationTests
         }
     }
 }
+
+public class UNet2DLabelDtypeTests
+{
+    [Fact]
+    public void Int32_class_labels_are_accepted_like_int64()
+    {
+        using var model = new UNet2D(TinyConfigs.UNet(classes: 2));
+        model.eval();
+        using var x = randn(2, 3, 16, 16);
+        using var t = tensor(new long[] { 3, 4 });
+        using var int64 = tensor(new long[] { 1, 0 });
+        using var int32 = tensor(new[] { 1, 0 });
+        using var expected = model.Predict(x, t, new DiffusionCondition(int64));
+        using var actual = model.Predict(x, t, new DiffusionCondition(int32));
+        actual.allclose(expected, rtol: 0, atol: 0).Should().BeTrue();
+    }
+}
