@@ -110,7 +110,7 @@ public sealed class AutoencoderKL : Module<Tensor, Tensor>, IAutoencoder
     /// <param name="device">Where to put the model; CPU when null.</param>
     /// <exception cref="FileNotFoundException">A file is missing.</exception>
     /// <exception cref="InvalidDataException">The config is not valid JSON for <see cref="AutoencoderKLConfig"/>.</exception>
-    /// <exception cref="CheckpointMismatchException">The weights do not fit the architecture (every bad key listed).</exception>
+    /// <exception cref="StateDictMismatchException">The weights do not fit the architecture (every bad key listed).</exception>
     public static AutoencoderKL Load(string folder, Device? device = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
@@ -126,7 +126,7 @@ public sealed class AutoencoderKL : Module<Tensor, Tensor>, IAutoencoder
     /// <param name="configJsonPath">diffusers' <c>vae/config.json</c>.</param>
     /// <param name="weightsPath">The <c>.safetensors</c> weights.</param>
     /// <param name="device">Where to put the model; CPU when null.</param>
-    /// <exception cref="CheckpointMismatchException">The weights do not fit the config (every bad key listed).</exception>
+    /// <exception cref="StateDictMismatchException">The weights do not fit the config (every bad key listed).</exception>
     public static AutoencoderKL FromPretrained(string configJsonPath, string weightsPath, Device? device = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(configJsonPath);
@@ -171,7 +171,7 @@ public sealed class AutoencoderKL : Module<Tensor, Tensor>, IAutoencoder
         var stateDict = ConvertLegacyAttentionKeys(SafeTensors.Load(weightsPath));
         try
         {
-            StateDicts.LoadStrict(model, stateDict, weightsPath, nameof(AutoencoderKL));
+            StateDicts.LoadStrict(model, stateDict, weightsPath);
             if (device is not null) model.to(device);
             return model;
         }

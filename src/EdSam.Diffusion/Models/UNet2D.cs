@@ -1,3 +1,4 @@
+using EdSam.IO;
 using EdSam.Diffusion.Schedulers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -144,7 +145,7 @@ public sealed class UNet2D : Module<Tensor, Tensor, Tensor>, IDenoiser
     /// <exception cref="FileNotFoundException">A file is missing.</exception>
     /// <exception cref="InvalidDataException">A config file is not valid JSON for its type.</exception>
     /// <exception cref="System.ComponentModel.DataAnnotations.ValidationException">A config has invalid values.</exception>
-    /// <exception cref="CheckpointMismatchException">The weights do not fit the architecture (every bad key listed).</exception>
+    /// <exception cref="StateDictMismatchException">The weights do not fit the architecture (every bad key listed).</exception>
     public static UNet2D Load(string folder, Device? device = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
@@ -155,7 +156,7 @@ public sealed class UNet2D : Module<Tensor, Tensor, Tensor>, IDenoiser
         var model = new UNet2D(config, scheduler);
         try
         {
-            StateDicts.LoadStrict(model, weights, nameof(UNet2D));
+            StateDicts.LoadStrict(model, weights);
             if (device is not null) model.to(device);
             return model;
         }

@@ -168,7 +168,7 @@ public class AutoencoderKLTests
         tensors["encoder.extra.weight"] = zeros(1);
         SafeTensors.Save(Path.Combine(folder.Path, AutoencoderKL.WeightsFileName), tensors);
 
-        var error = FluentActions.Invoking(() => AutoencoderKL.Load(folder.Path)).Should().Throw<CheckpointMismatchException>().Which;
+        var error = FluentActions.Invoking(() => AutoencoderKL.Load(folder.Path)).Should().Throw<StateDictMismatchException>().Which;
 
         error.MissingKeys.Should().Equal("quant_conv.bias");
         error.UnexpectedKeys.Should().Equal("encoder.extra.weight");

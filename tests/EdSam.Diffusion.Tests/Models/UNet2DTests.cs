@@ -140,7 +140,7 @@ public class UNet2DTests
 
         var act = () => UNet2D.Load(folder.Path);
 
-        var error = act.Should().Throw<CheckpointMismatchException>().Which;
+        var error = act.Should().Throw<StateDictMismatchException>().Which;
         error.MissingKeys.Should().Equal("conv_out.bias");
         error.UnexpectedKeys.Should().Equal("class_embedding.weight");
         error.Message.Should().Contain("(1 missing, 1 unexpected, 0 mis-shaped key(s))");
