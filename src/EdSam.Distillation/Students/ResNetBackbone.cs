@@ -13,7 +13,7 @@ namespace EdSam.Distillation.Students;
 /// Written here rather than taken from the <c>TorchVision</c> package: its <c>ResNet.forward</c> always applies
 /// <c>fc</c> (no pooled-feature output), its widths are fixed (no small test model), and it would bring SkiaSharp
 /// with native assets to every EdSam user. Initialisation follows torchvision: Kaiming-normal (fan-out, ReLU)
-/// convolutions, BatchNorm weight 1 / bias 0, PyTorch's default <c>Linear</c> initialisation for <c>fc</c>.
+/// convolutions, BatchNorm weight 1 / bias 0, PyTorch's default <c>Linear</c> initialisation for <c>fc</c> (U(±1/√fan_in)).
 /// </remarks>
 public sealed class ResNetBackbone : StudentBackbone
 {
@@ -28,8 +28,9 @@ public sealed class ResNetBackbone : StudentBackbone
 
     /// <summary>Builds a randomly initialised ResNet (torchvision's initialisation) in training mode, fp32, on the CPU.</summary>
     /// <param name="config">The architecture, for example <see cref="ResNetConfig.ResNet50"/>; validated here.</param>
+    /// <param name="generator">Source of the initial values (seeded for a repeatable model); null for torch's global generator.</param>
     /// <exception cref="ArgumentException">The config is invalid (all problems listed).</exception>
-    public ResNetBackbone(ResNetConfig config) : base("ResNet")
+    public ResNetBackbone(ResNetConfig config, Generator? generator = null) : base("ResNet")
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
@@ -45,7 +46,7 @@ public sealed class ResNetBackbone : StudentBackbone
         layer4 = MakeStage(config, 3, ref channels);
         fc = Linear(channels, config.NumClasses);
         RegisterComponents();
-        InitializeLikeTorchvision();
+        InitializeLikeTorchvision(generator);
     }
 
     /// <summary>The architecture.</summary>
@@ -64,7 +65,7 @@ public sealed class ResNetBackbone : StudentBackbone
     public override Tensor forward(Tensor images)
     {
         using var scope = NewDisposeScope();
-        var x = PrepareInput(images);
+        var x = PrepareInput(images, conv1.weight!);
         x = maxpool.call(bn1.call(conv1.call(x)).relu_());
         x = layer4.call(layer3.call(layer2.call(layer1.call(x))));
         return scope.MoveToOuter(x.mean([2, 3]));
@@ -92,7 +93,7 @@ public sealed class ResNetBackbone : StudentBackbone
         return blocks;
     }
 
-    private void InitializeLikeTorchvision()
+    private void InitializeLikeTorchvision(Generator? generator)
     {
         using var _ = no_grad();
         foreach (var module in modules())
@@ -100,7 +101,10 @@ public sealed class ResNetBackbone : StudentBackbone
             switch (module)
             {
                 case Conv2d conv:
-                    init.kaiming_normal_(conv.weight!, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
+                    Initializers.KaimingNormalFanOut(conv.weight!, generator);
+                    break;
+                case Linear linear:
+                    Initializers.PyTorchDefault(linear.weight!, linear.bias, generator);
                     break;
                 case BatchNorm2d norm:
                     init.ones_(norm.weight!);

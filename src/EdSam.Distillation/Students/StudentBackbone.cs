@@ -75,9 +75,10 @@ public abstract class StudentBackbone : Module<Tensor, Tensor>
     /// Validates <paramref name="images"/> and returns it on the backbone's device and dtype.
     /// </summary>
     /// <param name="images">The input to check.</param>
+    /// <param name="reference">A parameter of the backbone: the input is moved to its dtype and device.</param>
     /// <returns>The input, converted when needed (the caller's dispose scope owns a converted copy).</returns>
     /// <exception cref="ArgumentException">Not <c>[N, 3, H, W]</c> floating point, or the wrong size for a ViT.</exception>
-    protected Tensor PrepareInput(Tensor images)
+    protected Tensor PrepareInput(Tensor images, Tensor reference)
     {
         ArgumentNullException.ThrowIfNull(images);
         if (images.Dimensions != 4 || images.shape[1] != 3)
@@ -88,7 +89,6 @@ public abstract class StudentBackbone : Module<Tensor, Tensor>
                 nameof(images));
         if (!images.is_floating_point())
             throw new ArgumentException($"Images must be normalised floating-point pixels; got dtype {images.dtype}.", nameof(images));
-        var reference = parameters().First();
         return images.dtype == reference.dtype && images.device == reference.device
             ? images
             : images.to(reference.dtype, reference.device);

@@ -23,31 +23,19 @@ public static class StudentFactory
     {
         options ??= new StudentOptions();
         options.Validate();
-        var previousState = options.Seed is null ? null : random.get_rng_state();
-        if (options.Seed is { } seed) random.manual_seed(seed);
-        StudentBackbone backbone;
-        try
+        // A private generator: the student depends only on Seed, whatever other threads draw from the global one.
+        // (TorchSharp's layer constructors still draw their throw-away default init from the global generator.)
+        using var generator = options.Seed is { } seed ? new Generator(unchecked((ulong)seed)) : null;
+        var backbone = architecture switch
         {
-            backbone = architecture switch
-            {
-                StudentArchitecture.ResNet18 => new ResNetBackbone(ResNetConfig.ResNet18),
-                StudentArchitecture.ResNet50 => new ResNetBackbone(ResNetConfig.ResNet50),
-                StudentArchitecture.TinyResNet => new ResNetBackbone(ResNetConfig.Tiny),
-                StudentArchitecture.VitSmall16 => new VitBackbone(VitConfig.Small16 with { ImageSize = options.ImageSize ?? 224 }),
-                StudentArchitecture.VitBase16 => new VitBackbone(VitConfig.Base16 with { ImageSize = options.ImageSize ?? 224 }),
-                StudentArchitecture.TinyVit => new VitBackbone(VitConfig.Tiny with { ImageSize = options.ImageSize ?? VitConfig.Tiny.ImageSize }),
-                _ => throw new ArgumentException($"Unknown student architecture {architecture}; expected one of {string.Join(", ", Enum.GetNames<StudentArchitecture>())}.", nameof(architecture)),
-            };
-        }
-        finally
-        {
-            // Seeding must not change the caller's random stream.
-            if (previousState is not null)
-            {
-                random.set_rng_state(previousState);
-                previousState.Dispose();
-            }
-        }
+            StudentArchitecture.ResNet18 => (StudentBackbone)new ResNetBackbone(ResNetConfig.ResNet18, generator),
+            StudentArchitecture.ResNet50 => new ResNetBackbone(ResNetConfig.ResNet50, generator),
+            StudentArchitecture.TinyResNet => new ResNetBackbone(ResNetConfig.Tiny, generator),
+            StudentArchitecture.VitSmall16 => new VitBackbone(VitConfig.Small16 with { ImageSize = options.ImageSize ?? 224 }, generator),
+            StudentArchitecture.VitBase16 => new VitBackbone(VitConfig.Base16 with { ImageSize = options.ImageSize ?? 224 }, generator),
+            StudentArchitecture.TinyVit => new VitBackbone(VitConfig.Tiny with { ImageSize = options.ImageSize ?? VitConfig.Tiny.ImageSize }, generator),
+            _ => throw new ArgumentException($"Unknown student architecture {architecture}; expected one of {string.Join(", ", Enum.GetNames<StudentArchitecture>())}.", nameof(architecture)),
+        };
 
         try
         {

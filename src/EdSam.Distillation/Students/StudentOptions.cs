@@ -14,7 +14,7 @@ public sealed record StudentOptions
     /// <value>The default value is null (random initialisation).</value>
     public string? WeightsPath { get; init; }
 
-    /// <summary>Seed of the random initialisation, for repeatable students on the CPU; null leaves torch's global generator alone.</summary>
+    /// <summary>Seed of the random initialisation (drawn from a private generator): equal seeds give identical students on the CPU. Null draws from torch's global generator.</summary>
     /// <value>The default value is null.</value>
     public long? Seed { get; init; }
 

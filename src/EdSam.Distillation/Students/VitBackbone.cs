@@ -13,7 +13,7 @@ namespace EdSam.Distillation.Students;
 /// <remarks>
 /// Initialisation follows timm's default (<c>init_weights_vit_timm</c>): truncated normal (σ = 0.02, cut at ±2)
 /// for <c>pos_embed</c> and every Linear (zero bias), N(0, 10⁻⁶) for <c>cls_token</c>, PyTorch's default for the
-/// patch convolution, LayerNorm weight 1 / bias 0.
+/// patch convolution (U(±1/√fan_in)), LayerNorm weight 1 / bias 0.
 /// </remarks>
 public sealed class VitBackbone : StudentBackbone
 {
@@ -26,8 +26,9 @@ public sealed class VitBackbone : StudentBackbone
 
     /// <summary>Builds a randomly initialised ViT (timm's initialisation) in training mode, fp32, on the CPU.</summary>
     /// <param name="config">The architecture, for example <see cref="VitConfig.Small16"/>; validated here.</param>
+    /// <param name="generator">Source of the initial values (seeded for a repeatable model); null for torch's global generator.</param>
     /// <exception cref="ArgumentException">The config is invalid (all problems listed).</exception>
-    public VitBackbone(VitConfig config) : base("VisionTransformer")
+    public VitBackbone(VitConfig config, Generator? generator = null) : base("VisionTransformer")
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
@@ -41,7 +42,7 @@ public sealed class VitBackbone : StudentBackbone
         norm = LayerNorm(config.Width, eps: 1e-6);
         head = Linear(config.Width, config.NumClasses);
         RegisterComponents();
-        InitializeLikeTimm();
+        InitializeLikeTimm(generator);
     }
 
     /// <summary>The architecture.</summary>
@@ -63,7 +64,7 @@ public sealed class VitBackbone : StudentBackbone
     public override Tensor forward(Tensor images)
     {
         using var scope = NewDisposeScope();
-        var x = patch_embed.call(PrepareInput(images));
+        var x = patch_embed.call(PrepareInput(images, cls_token));
         long n = x.shape[0];
         x = cat([cls_token.expand(n, -1, -1), x], 1).add_(pos_embed);
         foreach (var block in blocks) x = block.call(x);
@@ -71,16 +72,22 @@ public sealed class VitBackbone : StudentBackbone
         return scope.MoveToOuter(norm.call(x.select(1, 0)));
     }
 
-    private void InitializeLikeTimm()
+    private void InitializeLikeTimm(Generator? generator)
     {
-        using var _ = no_grad();
-        init.trunc_normal_(pos_embed, std: 0.02, a: -2, b: 2);
-        init.normal_(cls_token, std: 1e-6);
+        Initializers.TruncatedNormal(pos_embed, mean: 0, std: 0.02, a: -2, b: 2, generator);
+        Initializers.Normal(cls_token, mean: 0, std: 1e-6, generator);
         foreach (var module in modules())
         {
-            if (module is not Linear linear) continue;
-            init.trunc_normal_(linear.weight!, std: 0.02, a: -2, b: 2);
-            if (linear.bias is { } bias) init.zeros_(bias);
+            switch (module)
+            {
+                case Linear linear:
+                    Initializers.TruncatedNormal(linear.weight!, mean: 0, std: 0.02, a: -2, b: 2, generator);
+                    if (linear.bias is { } bias) using (no_grad()) bias.zero_();
+                    break;
+                case Conv2d conv:
+                    Initializers.PyTorchDefault(conv.weight!, conv.bias, generator);
+                    break;
+            }
         }
     }
 }
