@@ -65,6 +65,6 @@ public sealed class ClipImageStudent : StudentBackbone
     public override Tensor forward(Tensor images)
     {
         using var scope = NewDisposeScope();
-        return scope.MoveToOuter(clip.EncodeImage(PrepareInput(images)));
+        return scope.MoveToOuter(clip.EncodeImage(PrepareInput(images, clip.parameters().First())));
     }
 }

@@ -44,6 +44,9 @@ public sealed class Vl2vAdipTrainer
     /// <summary>The options in use.</summary>
     public Vl2vAdipOptions Options { get; }
 
+    /// <summary>Test hook: called with (stage name, true at its start / false at its end, the network).</summary>
+    internal Action<string, bool, nn.Module>? StageObserver { get; set; }
+
     /// <summary>Splits <paramref name="dataset"/> leaving <paramref name="testDomain"/> out (seeded by <see cref="Vl2vAdipOptions.Seed"/>) and trains.</summary>
     /// <param name="dataset">A domain-generalization data set.</param>
     /// <param name="testDomain">The held-out domain, never seen in training.</param>
@@ -69,7 +72,7 @@ public sealed class Vl2vAdipTrainer
             if (!split.TrainByDomain.TryGetValue(domain, out var examples) || examples.Count == 0)
                 throw new ArgumentException($"Source domain '{domain}' has no training examples.", nameof(split));
 
-        var run = new Run(Options, split);
+        var run = new Run(Options, split, StageObserver);
         try
         {
             return run.Train();
@@ -96,9 +99,11 @@ public sealed class Vl2vAdipTrainer
         private DistillationNetwork? _network;
         private TextClassifierHead? _textHead;
         private Tensor? _validationTeacher;
+        private readonly Action<string, bool, nn.Module>? _observer;
 
-        public Run(Vl2vAdipOptions options, DomainSplit split)
+        public Run(Vl2vAdipOptions options, DomainSplit split, Action<string, bool, nn.Module>? observer)
         {
+            _observer = observer;
             _options = options;
             _split = split;
             _teacher = options.Teacher!;
@@ -138,6 +143,13 @@ public sealed class Vl2vAdipTrainer
 
             _network.eval();
             _validationTeacher?.Dispose();
+            _validationTeacher = null;
+            if (Method == DistillationMethod.KnowledgeDistillation)
+            {
+                // KD's teacher logits were a training signal only: the baseline predicts with its linear head.
+                _textHead?.Dispose();
+                _textHead = null;
+            }
             var history = new Vl2vAdipHistory(_evaluations.ToArray(), _summaries.ToArray());
             return new Vl2vAdipModel(Method, Method == DistillationMethod.Vl2vSd ? null : _options.Student,
                 Method == DistillationMethod.Vl2vSd ? _teacher.Config : null, _network, _textHead, _split.ClassNames.ToArray(),
@@ -271,6 +283,7 @@ public sealed class Vl2vAdipTrainer
                 return;
             }
 
+            _observer?.Invoke(name, true, _network!);
             var clock = Stopwatch.StartNew();
             var transform = _options.Augment ? DistillationData.Training(_size) : DistillationData.Evaluation(_size);
             int stageIndex = stage == Stage.Align ? 0 : 1;
@@ -338,6 +351,7 @@ public sealed class Vl2vAdipTrainer
             _evaluations.AddRange(state.Evaluations);
             _summaries.Add(state.Summary);
             manager?.Save(steps, contents, state);
+            _observer?.Invoke(name, false, _network!);
         }
 
         /// <summary>Chooses the stage's weights: the SWAD average when a valley was found (for stage 1 only if it validates at least as well as the best checkpoint), else the best checkpoint.</summary>
