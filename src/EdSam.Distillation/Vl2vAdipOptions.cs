@@ -98,6 +98,18 @@ public sealed record Vl2vAdipOptions
     /// <value>The default value is 0.5.</value>
     public double KdWeight { get; init; } = 0.5;
 
+    /// <summary>
+    /// A <see cref="TeacherEmbeddingCache"/> file for the teacher's embeddings of the un-augmented validation images, reused
+    /// across runs (training images are augmented, so their teacher embeddings are always computed on the fly from the
+    /// same augmented view the student sees). Null: computed once per <c>Fit</c>, in memory. Needs <see cref="TeacherIdentity"/>.
+    /// </summary>
+    /// <value>The default value is null.</value>
+    public string? TeacherCachePath { get; init; }
+
+    /// <summary>Who the teacher is (name and weights hash) for <see cref="TeacherCachePath"/>; the trainer appends its own preprocessing description.</summary>
+    /// <value>The default value is null.</value>
+    public TeacherCacheIdentity? TeacherIdentity { get; init; }
+
     /// <summary>Images per batch when evaluating.</summary>
     /// <value>The default value is 64.</value>
     public int EvaluationBatchSize { get; init; } = 64;
@@ -156,6 +168,8 @@ public sealed record Vl2vAdipOptions
         if (EvaluationBatchSize < 1) errors.Add($"EvaluationBatchSize: must be at least 1; got {EvaluationBatchSize}.");
         if (CheckpointDirectory is not null && string.IsNullOrWhiteSpace(CheckpointDirectory)) errors.Add("CheckpointDirectory: must be null or a folder path; got an empty string.");
         if (CheckpointEvery is < 1) errors.Add($"CheckpointEvery: must be null or at least 1; got {CheckpointEvery}.");
+        if (TeacherCachePath is not null && (string.IsNullOrWhiteSpace(TeacherCachePath) || TeacherIdentity is null))
+            errors.Add("TeacherCachePath: needs a file path and a TeacherIdentity (so a cache of another teacher is never used).");
         if (Swad is null) errors.Add("Swad: must not be null.");
         else
         {

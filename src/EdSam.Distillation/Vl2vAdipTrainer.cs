@@ -176,9 +176,30 @@ public sealed class Vl2vAdipTrainer
             return network;
         }
 
-        /// <summary>Normalised teacher embeddings of un-augmented images <c>[N, D]</c>, computed once per Fit.</summary>
+        /// <summary>Normalised teacher embeddings of un-augmented images <c>[N, D]</c>: from the cache file when configured, else computed once per Fit.</summary>
         private Tensor TeacherEmbeddings(IReadOnlyList<Example> examples)
         {
+            if (_options.TeacherCachePath is { } cachePath)
+            {
+                var byKey = examples.GroupBy(e => e.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+                var identity = _options.TeacherIdentity! with
+                {
+                    Preprocessing = $"{_options.TeacherIdentity!.Preprocessing}; EdSam VL2V-ADiP evaluation: resize {_size} + centre crop {_size}, CLIP mean/std",
+                };
+                var transform = DistillationData.Evaluation(_size);
+                using var cache = TeacherEmbeddingCache.LoadOrBuild(cachePath, identity, examples.Select(e => e.Key).ToArray(),
+                    keys =>
+                    {
+                        using var scope = NewDisposeScope();
+                        var images = DistillationData.LoadImages(keys.Select(k => byKey[k]).ToArray(), transform, _ => 0, _device);
+                        return scope.MoveToOuter(DistillationData.Normalized(images, Normalize.Clip));
+                    },
+                    _teacher, new TeacherCacheOptions { BatchSize = _options.EvaluationBatchSize, Logger = _logger }, _options.CancellationToken);
+                using var raw = cache.Get(examples.Select(e => e.Key).ToArray());
+                using var onDevice = raw.to(_device);
+                return nn.functional.normalize(onDevice, dim: -1);
+            }
+
             var rows = new List<Tensor>();
             try
             {

@@ -199,4 +199,26 @@ public sealed class Vl2vAdipTrainerTests
         var act = () => new Vl2vAdipTrainer(TinySetup.Options(teacher)).Fit(split);
         act.Should().Throw<ArgumentException>().WithMessage("*no validation examples*");
     }
+
+    [Fact]
+    public void Validation_teacher_embeddings_from_the_cache_file_give_the_same_run()
+    {
+        using var teacher = TinySetup.Teacher();
+        var split = TinySetup.Split();
+        using var folder = new TemporaryFolder();
+        var options = TinySetup.Options(teacher) with { AlignSteps = 2, DistillSteps = 2 };
+        using var inMemory = new Vl2vAdipTrainer(options).Fit(split);
+        var cached = options with
+        {
+            TeacherCachePath = folder.File("teacher.safetensors"),
+            TeacherIdentity = new TeacherCacheIdentity("tiny", "random-seed-7", "test"),
+        };
+        using var first = new Vl2vAdipTrainer(cached).Fit(split);
+        File.Exists(folder.File("teacher.safetensors")).Should().BeTrue();
+        using var second = new Vl2vAdipTrainer(cached).Fit(split); // served from the file this time
+
+        foreach (var model in new[] { first, second })
+            model.History.Evaluations.Select(e => e.ValidationLoss).Should()
+                .Equal(inMemory.History.Evaluations.Select(e => e.ValidationLoss), (a, b) => Math.Abs(a - b) < 1e-5);
+    }
 }
