@@ -19,9 +19,9 @@ public enum DistillationMethod
 /// <summary>Which prompts build the text classifier T_c.</summary>
 public enum PromptStyle
 {
-    /// <summary>The single template <c>"a photo of a {class}."</c>.</summary>
+    /// <summary>The single template <c>"a photo of a {class}"</c> (as in the official code, no full stop).</summary>
     Photo,
 
-    /// <summary><c>"a {domain} of a {class}."</c> averaged over the source domains (the paper reports this beats the single template).</summary>
+    /// <summary><c>"a {domain} of a {class}"</c> averaged over the source domains (the paper reports this beats the single template).</summary>
     SourceDomains,
 }

@@ -13,11 +13,11 @@ namespace EdSam.Distillation;
 public static class TextClassifier
 {
     /// <summary>VL2V-ADiP's default template.</summary>
-    public const string PhotoTemplate = "a photo of a {class}.";
+    public const string PhotoTemplate = "a photo of a {class}";
 
     /// <summary>The prompt templates for a prompt style.</summary>
     /// <param name="style">Single photo template or one template per source domain.</param>
-    /// <param name="sourceDomains">The training domains (for <see cref="PromptStyle.SourceDomains"/>); underscores become spaces (<c>art_painting</c> → "a art painting of a {class}.").</param>
+    /// <param name="sourceDomains">The training domains (for <see cref="PromptStyle.SourceDomains"/>); underscores become spaces (<c>art_painting</c> → "an art painting of a {class}").</param>
     /// <returns>The templates, each with a <c>{class}</c> placeholder.</returns>
     /// <exception cref="ArgumentException">Domain templates are asked for without any source domain.</exception>
     public static IReadOnlyList<string> Templates(PromptStyle style, IReadOnlyList<string> sourceDomains)
@@ -26,7 +26,12 @@ public static class TextClassifier
         if (style == PromptStyle.Photo) return [PhotoTemplate];
         if (sourceDomains.Count == 0)
             throw new ArgumentException("Domain prompt templates need at least one source domain name.", nameof(sourceDomains));
-        return sourceDomains.Select(d => $"a {d.Replace('_', ' ')} of a {{class}}.").ToArray();
+        return sourceDomains.Select(d =>
+        {
+            string domain = d.Replace('_', ' ').Trim();
+            string article = domain.Length > 0 && "aeiouAEIOU".Contains(domain[0]) ? "an" : "a";
+            return $"{article} {domain} of a {{class}}";
+        }).ToArray();
     }
 
     /// <summary>Embeds the class prompts with the teacher and returns the fixed classifier head.</summary>

@@ -33,14 +33,14 @@ public sealed class TextClassifierTests
     [Fact]
     public void Photo_style_is_the_single_published_template()
     {
-        TextClassifier.Templates(PromptStyle.Photo, ["photo", "sketch"]).Should().Equal("a photo of a {class}.");
+        TextClassifier.Templates(PromptStyle.Photo, ["photo", "sketch"]).Should().Equal("a photo of a {class}");
     }
 
     [Fact]
     public void Domain_style_has_one_template_per_source_domain()
     {
         TextClassifier.Templates(PromptStyle.SourceDomains, ["art_painting", "cartoon"])
-            .Should().Equal("a art painting of a {class}.", "a cartoon of a {class}.");
+            .Should().Equal("an art painting of a {class}", "a cartoon of a {class}");
         var act = () => TextClassifier.Templates(PromptStyle.SourceDomains, []);
         act.Should().Throw<ArgumentException>().WithMessage("*at least one source domain*");
     }
