@@ -1,7 +1,7 @@
 using EdSam.Bench;
 
 // Throughput and memory benchmarks. Run on demand (never part of the test command):
-//   dotnet run -c Release --project bench/EdSam.Bench -- [clip|memory|all] [--threads 2]
+//   dotnet run -c Release --project bench/EdSam.Bench -- [matmul|clip|memory|all] [--threads 2]
 string suite = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "clip";
 int threads = BenchArgs.Int(args, "--threads", 2);
 TorchSharp.torch.set_num_threads(threads);
@@ -14,8 +14,18 @@ switch (suite)
     case "matmul":
         MatmulBenchmark.Run();
         break;
+    case "clip":
+        ClipEncodingBenchmark.Run();
+        break;
+    case "memory":
+        EncodeMemoryBenchmark.Run();
+        break;
+    case "all":
+        ClipEncodingBenchmark.Run();
+        EncodeMemoryBenchmark.Run();
+        break;
     default:
-        Console.Error.WriteLine($"unknown suite '{suite}'; expected matmul");
+        Console.Error.WriteLine($"unknown suite '{suite}'; expected matmul, clip, memory or all");
         return 2;
 }
 return 0;

@@ -22,14 +22,12 @@ internal sealed class AttentionPool2d : Module<Tensor, Tensor>
     public AttentionPool2d(int spatialSize, int width, int heads, int outputDim) : base("attnpool")
     {
         _heads = heads;
-        positional_embedding = Parameter(randn(spatialSize * spatialSize + 1, width).div_(Math.Sqrt(width)));
-        k_proj = Linear(width, width);
-        q_proj = Linear(width, width);
-        v_proj = Linear(width, width);
-        c_proj = Linear(width, outputDim);
-        using (no_grad())
-            foreach (var layer in new[] { q_proj, k_proj, v_proj, c_proj })
-                init.normal_(layer.weight!, std: Math.Pow(width, -0.5));
+        double std = Math.Pow(width, -0.5);
+        positional_embedding = ClipInit.Normal(std, spatialSize * spatialSize + 1, width);
+        k_proj = ClipInit.Linear(width, width, std);
+        q_proj = ClipInit.Linear(width, width, std);
+        v_proj = ClipInit.Linear(width, width, std);
+        c_proj = ClipInit.Linear(width, outputDim, std);
         RegisterComponents();
     }
 
@@ -44,10 +42,10 @@ internal sealed class AttentionPool2d : Module<Tensor, Tensor>
         long length = x.shape[1];
 
         // Only the mean token queries; keys and values are every position.
-        var q = q_proj.call(x.narrow(1, 0, 1)).view(n, 1, _heads, headWidth).transpose(1, 2);
-        var k = k_proj.call(x).view(n, length, _heads, headWidth).transpose(1, 2);
-        var v = v_proj.call(x).view(n, length, _heads, headWidth).transpose(1, 2);
+        var q = ClipOps.Linear(x.narrow(1, 0, 1), q_proj.weight!, q_proj.bias).view(n, 1, _heads, headWidth).transpose(1, 2);
+        var k = ClipOps.Linear(x, k_proj.weight!, k_proj.bias).view(n, length, _heads, headWidth).transpose(1, 2);
+        var v = ClipOps.Linear(x, v_proj.weight!, v_proj.bias).view(n, length, _heads, headWidth).transpose(1, 2);
         var pooled = functional.scaled_dot_product_attention(q, k, v).reshape(n, width);
-        return scope.MoveToOuter(c_proj.call(pooled));
+        return scope.MoveToOuter(ClipOps.Linear(pooled, c_proj.weight!, c_proj.bias));
     }
 }

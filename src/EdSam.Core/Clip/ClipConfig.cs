@@ -28,7 +28,23 @@ public sealed record ClipConfig
     /// <summary>The text tower (<c>text_cfg</c>).</summary>
     public required ClipTextConfig Text { get; init; }
 
-    /// <summary>Reads an open_clip model config JSON file.</summary>
+    /// <summary>
+    /// Reads a model config in either format: an open_clip model config (also wrapped in <c>model_cfg</c>, as in
+    /// the hub's <c>open_clip_config.json</c>) or a Hugging Face <c>CLIPModel</c> <c>config.json</c>.
+    /// </summary>
+    /// <param name="path">Path of the <c>.json</c> file.</param>
+    /// <returns>The validated config.</returns>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ClipConfigException">A field is malformed or impossible; the message names it.</exception>
+    public static ClipConfig Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"CLIP config file '{path}' does not exist.", path);
+        string json = File.ReadAllText(path);
+        return OpenClipConfigJson.IsHuggingFaceConfig(json, path) ? HuggingFaceClipConfigJson.Parse(json, path) : OpenClipConfigJson.Parse(json, path);
+    }
+
+    /// <summary>Reads an open_clip model config JSON file (bare, or wrapped in <c>model_cfg</c> as in the hub's <c>open_clip_config.json</c>).</summary>
     /// <param name="path">Path of the <c>.json</c> file.</param>
     /// <returns>The validated config.</returns>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>

@@ -12,26 +12,19 @@ internal sealed class ClipMlp : Module<Tensor, Tensor>
     private readonly Linear c_proj;
     private readonly bool _quickGelu;
 
-    public ClipMlp(int width, int hidden, bool quickGelu) : base("mlp")
+    public ClipMlp(int width, int hidden, bool quickGelu, double fcStd, double projStd) : base("mlp")
     {
         _quickGelu = quickGelu;
-        c_fc = Linear(width, hidden);
-        c_proj = Linear(hidden, width);
+        c_fc = ClipInit.Linear(width, hidden, fcStd);
+        c_proj = ClipInit.Linear(hidden, width, projStd);
         RegisterComponents();
-    }
-
-    internal void Init(double fcStd, double projStd)
-    {
-        using var _ = no_grad();
-        init.normal_(c_fc.weight!, std: fcStd);
-        init.normal_(c_proj.weight!, std: projStd);
     }
 
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var hidden = c_fc.call(x);
-        return scope.MoveToOuter(c_proj.call(ClipActivations.Apply(hidden, _quickGelu)));
+        var hidden = ClipOps.Linear(x, c_fc.weight!, c_fc.bias);
+        return scope.MoveToOuter(ClipOps.Linear(ClipActivations.Apply(hidden, _quickGelu), c_proj.weight!, c_proj.bias));
     }
 }
 

@@ -22,7 +22,7 @@ public sealed partial class ClipModel : Module<Tensor, Tensor, (Tensor logitsPer
 {
     private readonly Module<Tensor, Tensor> visual;
     private readonly ClipTransformer transformer;
-    private readonly Embedding token_embedding;
+    private readonly TokenEmbedding token_embedding;
     private readonly Parameter positional_embedding;
     private readonly LayerNorm ln_final;
     private readonly Parameter text_projection;
@@ -43,17 +43,11 @@ public sealed partial class ClipModel : Module<Tensor, Tensor, (Tensor logitsPer
 
         var text = config.Text;
         transformer = new ClipTransformer(text.Width, text.Layers, text.Heads, text.MlpRatio, config.QuickGelu, causal: true);
-        token_embedding = Embedding(text.VocabSize, text.Width);
-        positional_embedding = Parameter(empty(text.ContextLength, text.Width));
+        token_embedding = new TokenEmbedding(text.VocabSize, text.Width);
+        positional_embedding = ClipInit.Normal(0.01, text.ContextLength, text.Width);
         ln_final = LayerNorm(text.Width);
-        text_projection = Parameter(empty(text.Width, config.EmbedDim));
+        text_projection = ClipInit.Normal(Math.Pow(text.Width, -0.5), text.Width, config.EmbedDim);
         logit_scale = Parameter(tensor(Math.Log(1 / 0.07), float32));
-        using (no_grad())
-        {
-            init.normal_(token_embedding.weight!, std: 0.02);
-            init.normal_(positional_embedding, std: 0.01);
-            init.normal_(text_projection, std: Math.Pow(text.Width, -0.5));
-        }
         RegisterComponents();
     }
 
@@ -70,15 +64,15 @@ public sealed partial class ClipModel : Module<Tensor, Tensor, (Tensor logitsPer
     public int ContextLength => Config.Text.ContextLength;
 
     /// <summary>
-    /// Loads a model from an open_clip config JSON and a <c>.safetensors</c> checkpoint with OpenAI/OpenCLIP or
+    /// Loads a model from a config JSON and a <c>.safetensors</c> checkpoint with OpenAI/OpenCLIP or
     /// Hugging Face <c>CLIPModel</c> keys, fp32 on the CPU, in eval mode.
     /// </summary>
-    /// <param name="configJsonPath">open_clip model config (<c>embed_dim</c>, <c>vision_cfg</c>, <c>text_cfg</c>).</param>
+    /// <param name="configJsonPath">open_clip model config (<c>embed_dim</c>, <c>vision_cfg</c>, <c>text_cfg</c>) or a Hugging Face <c>CLIPModel</c> <c>config.json</c> (see <see cref="ClipConfig.Load"/>).</param>
     /// <param name="weightsPath">The <c>.safetensors</c> file (<c>.pt</c>/<c>.bin</c> are refused with a conversion hint).</param>
     /// <exception cref="ClipConfigException">The config is malformed.</exception>
     /// <exception cref="ClipCheckpointException">Keys are missing, unexpected or mis-shaped (all are listed).</exception>
     public static ClipModel FromPretrained(string configJsonPath, string weightsPath) =>
-        FromPretrained(ClipConfig.FromJson(configJsonPath), weightsPath);
+        FromPretrained(ClipConfig.Load(configJsonPath), weightsPath);
 
     /// <summary>
     /// Loads a model for <paramref name="config"/> from a <c>.safetensors</c> checkpoint, converting Hugging Face
@@ -95,7 +89,8 @@ public sealed partial class ClipModel : Module<Tensor, Tensor, (Tensor logitsPer
         ArgumentNullException.ThrowIfNull(config);
         ArgumentException.ThrowIfNullOrEmpty(weightsPath);
         options ??= new ClipLoadOptions();
-        var model = new ClipModel(config);
+        ClipModel model;
+        using (ClipInit.SkipRandomInit()) model = new ClipModel(config); // every value comes from the checkpoint
         try
         {
             ClipCheckpointLoader.Load(model, weightsPath, options);
@@ -155,13 +150,13 @@ public sealed partial class ClipModel : Module<Tensor, Tensor, (Tensor logitsPer
         }
 
         long n = ids.shape[0], length = ids.shape[1];
-        var x = token_embedding.call(ids).add_(positional_embedding.narrow(0, 0, length));
+        var x = token_embedding.Lookup(ids).add_(positional_embedding.narrow(0, 0, length));
         x = transformer.call(x);
 
         // LayerNorm acts per token, so normalising only the pooled (EOT) rows equals OpenAI's ln_final-then-gather.
         var rows = arange(n, device: device).mul_(length).add_(ids.argmax(-1));
-        var pooled = ln_final.call(x.view(n * length, -1).index_select(0, rows));
-        return scope.MoveToOuter(pooled.matmul(text_projection));
+        var pooled = ClipOps.LayerNorm(x.view(n * length, -1).index_select(0, rows), ln_final);
+        return scope.MoveToOuter(ClipOps.MatMul(pooled, text_projection));
     }
 
     /// <summary>Contrastive logits for every image–caption pair.</summary>

@@ -21,24 +21,17 @@ internal sealed class ClipSelfAttention : Module<Tensor, Tensor>
     /// <param name="width">Model width D (a multiple of <paramref name="heads"/>).</param>
     /// <param name="heads">Attention heads.</param>
     /// <param name="causal">True for the text tower: token i attends to tokens ≤ i.</param>
-    public ClipSelfAttention(int width, int heads, bool causal) : base("attn")
+    /// <param name="outputStd">Init std of <c>out_proj</c> (open_clip shrinks it with the depth of the stack).</param>
+    public ClipSelfAttention(int width, int heads, bool causal, double outputStd) : base("attn")
     {
         if (heads <= 0 || width % heads != 0)
             throw new ArgumentException($"Attention width {width} must be a positive multiple of heads {heads}.", nameof(heads));
         _heads = heads;
         _causal = causal;
-        in_proj_weight = Parameter(init.normal_(empty(3L * width, width), std: Math.Pow(width, -0.5)));
-        in_proj_bias = Parameter(zeros(3L * width));
-        out_proj = Linear(width, width);
+        in_proj_weight = ClipInit.Normal(Math.Pow(width, -0.5), 3L * width, width);
+        in_proj_bias = ClipInit.Zeros(3L * width);
+        out_proj = ClipInit.Linear(width, width, outputStd);
         RegisterComponents();
-    }
-
-    /// <summary>Initialises the output projection (its std depends on the depth of the whole stack).</summary>
-    internal void InitOutput(double std)
-    {
-        using var _ = no_grad();
-        init.normal_(out_proj.weight!, std: std);
-        init.zeros_(out_proj.bias!);
     }
 
     /// <param name="x">Tokens, <c>[N, L, D]</c>.</param>
@@ -48,11 +41,11 @@ internal sealed class ClipSelfAttention : Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         long n = x.shape[0], length = x.shape[1], width = x.shape[2];
         // One GEMM for q, k and v; the permute is a view, SDPA reads the strides.
-        var qkv = functional.linear(x, in_proj_weight, in_proj_bias)
+        var qkv = ClipOps.Linear(x, in_proj_weight, in_proj_bias)
             .view(n, length, 3, _heads, width / _heads)
             .permute(2, 0, 3, 1, 4);
         var attended = functional.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], is_casual: _causal);
         var merged = attended.transpose(1, 2).reshape(n, length, width);
-        return scope.MoveToOuter(out_proj.call(merged));
+        return scope.MoveToOuter(ClipOps.Linear(merged, out_proj.weight!, out_proj.bias));
     }
 }

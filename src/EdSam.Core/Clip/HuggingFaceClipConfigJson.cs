@@ -10,20 +10,9 @@ internal static class HuggingFaceClipConfigJson
 {
     public static ClipConfig Parse(string json, string? source)
     {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        }
-        catch (JsonException e)
-        {
-            throw new ClipConfigException(source, [$"is not valid JSON ({e.Message})"]);
-        }
-
-        using (document)
+        using (var document = JsonFieldReader.ParseObject(json, source))
         {
             var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) throw new ClipConfigException(source, ["the top level must be a JSON object"]);
             var r = new JsonFieldReader();
             int projection = r.OptionalInt(root, "projection_dim") ?? 512;
             var text = r.OptionalObject(root, "text_config");

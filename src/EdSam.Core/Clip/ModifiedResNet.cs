@@ -12,11 +12,11 @@ namespace EdSam.Clip;
 /// </summary>
 internal sealed class ModifiedResNet : Module<Tensor, Tensor>
 {
-    private readonly Conv2d conv1;
+    private readonly ConvWeight conv1;
     private readonly BatchNorm2d bn1;
-    private readonly Conv2d conv2;
+    private readonly ConvWeight conv2;
     private readonly BatchNorm2d bn2;
-    private readonly Conv2d conv3;
+    private readonly ConvWeight conv3;
     private readonly BatchNorm2d bn3;
     private readonly Sequential layer1;
     private readonly Sequential layer2;
@@ -27,11 +27,11 @@ internal sealed class ModifiedResNet : Module<Tensor, Tensor>
     public ModifiedResNet(ClipVisionConfig config, int embedDim) : base("visual")
     {
         int width = config.Width;
-        conv1 = Conv2d(3, width / 2, 3, stride: 2, padding: 1, bias: false);
+        conv1 = new ConvWeight(3, width / 2, 3);
         bn1 = BatchNorm2d(width / 2);
-        conv2 = Conv2d(width / 2, width / 2, 3, padding: 1, bias: false);
+        conv2 = new ConvWeight(width / 2, width / 2, 3);
         bn2 = BatchNorm2d(width / 2);
-        conv3 = Conv2d(width / 2, width, 3, padding: 1, bias: false);
+        conv3 = new ConvWeight(width / 2, width, 3);
         bn3 = BatchNorm2d(width);
 
         int inPlanes = width;
@@ -57,9 +57,9 @@ internal sealed class ModifiedResNet : Module<Tensor, Tensor>
     public override Tensor forward(Tensor images)
     {
         using var scope = NewDisposeScope();
-        var x = functional.relu(bn1.call(conv1.call(images)));
-        x = functional.relu(bn2.call(conv2.call(x)));
-        x = functional.relu(bn3.call(conv3.call(x)));
+        var x = functional.relu(bn1.call(ClipOps.Conv2d(images, conv1.Weight, stride: 2, padding: 1)));
+        x = functional.relu(bn2.call(ClipOps.Conv2d(x, conv2.Weight, padding: 1)));
+        x = functional.relu(bn3.call(ClipOps.Conv2d(x, conv3.Weight, padding: 1)));
         x = functional.avg_pool2d(x, 2);
         x = layer4.call(layer3.call(layer2.call(layer1.call(x))));
         return scope.MoveToOuter(attnpool.call(x));

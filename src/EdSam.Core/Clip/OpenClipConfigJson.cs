@@ -9,23 +9,30 @@ internal static class OpenClipConfigJson
     private static readonly string[] VisionFields = ["image_size", "layers", "width", "patch_size", "head_width", "mlp_ratio"];
     private static readonly string[] TextFields = ["context_length", "vocab_size", "width", "heads", "layers", "mlp_ratio"];
 
+    /// <summary>True for a Hugging Face <c>CLIPModel</c> <c>config.json</c> rather than an open_clip config.</summary>
+    public static bool IsHuggingFaceConfig(JsonElement root) =>
+        (root.TryGetProperty("text_config", out _) || root.TryGetProperty("vision_config", out _))
+        && !root.TryGetProperty("vision_cfg", out _) && !root.TryGetProperty("model_cfg", out _);
+
+    /// <summary>True when <paramref name="json"/> is a Hugging Face <c>CLIPModel</c> <c>config.json</c>.</summary>
+    public static bool IsHuggingFaceConfig(string json, string? source)
+    {
+        using var document = JsonFieldReader.ParseObject(json, source);
+        return IsHuggingFaceConfig(document.RootElement);
+    }
+
     public static ClipConfig Parse(string json, string? source)
     {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        }
-        catch (JsonException e)
-        {
-            throw new ClipConfigException(source, [$"is not valid JSON ({e.Message})"]);
-        }
-
-        using (document)
+        using (var document = JsonFieldReader.ParseObject(json, source))
         {
             var reader = new JsonFieldReader();
             var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) throw new ClipConfigException(source, ["the top level must be a JSON object"]);
+            if (IsHuggingFaceConfig(root))
+                throw new ClipConfigException(source, [
+                    "is a Hugging Face CLIPModel config.json (text_config/vision_config), not an open_clip model config: " +
+                    "read it with ClipConfig.FromHuggingFaceConfig"]);
+            // The open_clip_config.json published beside hub checkpoints wraps the model config in "model_cfg".
+            if (root.TryGetProperty("model_cfg", out var wrapped) && wrapped.ValueKind == JsonValueKind.Object) root = wrapped;
             reader.RejectUnsupported(root, "", TopFields);
 
             int embedDim = reader.RequiredInt(root, "embed_dim");
@@ -73,6 +80,23 @@ internal static class OpenClipConfigJson
 internal sealed class JsonFieldReader
 {
     public List<string> Problems { get; } = [];
+
+    /// <summary>Parses <paramref name="json"/> (comments and trailing commas allowed) whose top level must be an object.</summary>
+    public static JsonDocument ParseObject(string json, string? source)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException e)
+        {
+            throw new ClipConfigException(source, [$"is not valid JSON ({e.Message})"]);
+        }
+        if (document.RootElement.ValueKind == JsonValueKind.Object) return document;
+        document.Dispose();
+        throw new ClipConfigException(source, ["the top level must be a JSON object"]);
+    }
 
     /// <summary>
     /// Fields EdSam does not implement change the architecture (open_clip's <c>pool_type</c>, <c>attentional_pool</c>, …);

@@ -13,19 +13,15 @@ internal sealed class ResidualAttentionBlock : Module<Tensor, Tensor>
     private readonly LayerNorm ln_2;
     private readonly ClipMlp mlp;
 
-    public ResidualAttentionBlock(int width, int heads, double mlpRatio, bool quickGelu, bool causal) : base(nameof(ResidualAttentionBlock))
+    // projStd: init std of both residual-branch output projections; fcStd: of mlp.c_fc (open_clip's scheme).
+    public ResidualAttentionBlock(int width, int heads, double mlpRatio, bool quickGelu, bool causal, double projStd, double fcStd)
+        : base(nameof(ResidualAttentionBlock))
     {
         ln_1 = LayerNorm(width);
-        attn = new ClipSelfAttention(width, heads, causal);
+        attn = new ClipSelfAttention(width, heads, causal, projStd);
         ln_2 = LayerNorm(width);
-        mlp = new ClipMlp(width, (int)(width * mlpRatio), quickGelu);
+        mlp = new ClipMlp(width, (int)(width * mlpRatio), quickGelu, fcStd, projStd);
         RegisterComponents();
-    }
-
-    internal void Init(double attnOutStd, double fcStd, double projStd)
-    {
-        attn.InitOutput(attnOutStd);
-        mlp.Init(fcStd, projStd);
     }
 
     public override Tensor forward(Tensor x)
@@ -33,8 +29,8 @@ internal sealed class ResidualAttentionBlock : Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         // The branch outputs come straight from a Linear (whose backward does not need them), so adding the
         // residual into them in place is safe under autograd and saves an allocation per block.
-        var h = attn.call(ln_1.call(x)).add_(x);
-        var y = mlp.call(ln_2.call(h)).add_(h);
+        var h = attn.call(ClipOps.LayerNorm(x, ln_1)).add_(x);
+        var y = mlp.call(ClipOps.LayerNorm(h, ln_2)).add_(h);
         return scope.MoveToOuter(y);
     }
 }
@@ -46,13 +42,11 @@ internal sealed class ClipTransformer : Module<Tensor, Tensor>
 
     public ClipTransformer(int width, int layers, int heads, double mlpRatio, bool quickGelu, bool causal) : base("transformer")
     {
-        resblocks = new ModuleList<ResidualAttentionBlock>();
-        for (int i = 0; i < layers; i++) resblocks.Add(new ResidualAttentionBlock(width, heads, mlpRatio, quickGelu, causal));
-
         // open_clip's initialisation: residual-branch outputs shrink with depth.
         double projStd = Math.Pow(width, -0.5) * Math.Pow(2.0 * layers, -0.5);
         double fcStd = Math.Pow(2.0 * width, -0.5);
-        foreach (var block in resblocks) block.Init(projStd, fcStd, projStd);
+        resblocks = new ModuleList<ResidualAttentionBlock>();
+        for (int i = 0; i < layers; i++) resblocks.Add(new ResidualAttentionBlock(width, heads, mlpRatio, quickGelu, causal, projStd, fcStd));
         RegisterComponents();
     }
 

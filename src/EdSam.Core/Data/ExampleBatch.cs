@@ -68,7 +68,8 @@ public sealed class ExampleBatch : IDisposable
 
         device ??= CPU;
         var stacked = stack(present.Select(x => x.Image), 0);
-        var images = stacked.device == device ? stacked : MoveAndDispose(stacked, device);
+        bool onDevice = stacked.device_type == device.type && stacked.device_index == device.index;
+        var images = onDevice ? stacked : MoveAndDispose(stacked, device);
         var labels = tensor(present.Select(x => (long)(x.Source.Label ?? -1)).ToArray(), ScalarType.Int64, device);
         return new ExampleBatch(images, labels, present.Select(x => x.Source).ToArray());
     }
@@ -76,7 +77,7 @@ public sealed class ExampleBatch : IDisposable
     private static Tensor MoveAndDispose(Tensor tensor, Device device)
     {
         var moved = tensor.to(device);
-        tensor.Dispose();
+        if (!ReferenceEquals(moved, tensor)) tensor.Dispose();
         return moved;
     }
 

@@ -26,33 +26,64 @@ public sealed class ExampleStreamLoader : IEnumerable<ExampleBatch>
     public long SkippedCount => guard.SkippedCount;
 
     /// <summary>Reads the stream once, yielding batches (the last may be smaller unless
-    /// <see cref="ExampleLoaderOptions.DropLast"/>).</summary>
+    /// <see cref="ExampleLoaderOptions.DropLast"/>). The next batch is decoded in the background while the caller
+    /// works on the current one; order and pixels are the same as without (seeds go by position).</summary>
     public IEnumerator<ExampleBatch> GetEnumerator()
     {
         int currentEpoch = epoch++;
         var order = options.Shuffle
             ? ShuffleBuffer(examples, options.ShuffleBufferSize, new Random(StableHash.Combine(options.Seed, currentEpoch, -2)))
             : examples;
+        Task<ExampleBatch?>? inflight = null;
+        try
+        {
+            foreach (var chunk in Chunks(order))
+            {
+                var next = Decode(chunk, currentEpoch);
+                var ready = inflight;
+                inflight = next;
+                if (ready?.GetAwaiter().GetResult() is not { } batch) continue;
+                try { yield return batch; }
+                finally { if (options.DisposeBatches) batch.Dispose(); }
+            }
+            var lastTask = inflight;
+            inflight = null;
+            if (lastTask?.GetAwaiter().GetResult() is { } last)
+            {
+                try { yield return last; }
+                finally { if (options.DisposeBatches) last.Dispose(); }
+            }
+        }
+        finally
+        {
+            // Stopped early (break, exception): wait for the batch in flight and release it.
+            if (inflight is not null)
+            {
+                try { inflight.GetAwaiter().GetResult()?.Dispose(); }
+                catch (Exception e) when (e is not OutOfMemoryException) { /* its error belongs to a batch nobody asked for */ }
+            }
+        }
+    }
+
+    /// <summary>Consecutive runs of <see cref="ExampleLoaderOptions.BatchSize"/> examples with the epoch position
+    /// of their first example; the short tail only without <see cref="ExampleLoaderOptions.DropLast"/>.</summary>
+    private IEnumerable<(Example[] Examples, long Position)> Chunks(IEnumerable<Example> order)
+    {
         long position = 0;
         var pending = new List<Example>(options.BatchSize);
         foreach (var example in order)
         {
             pending.Add(example);
             if (pending.Count < options.BatchSize) continue;
-            var batch = LoadedExample.LoadBatch(pending, i => StableHash.Combine(options.Seed, currentEpoch, position + i), options, guard);
+            yield return (pending.ToArray(), position);
             position += pending.Count;
             pending.Clear();
-            if (batch is null) continue;
-            try { yield return batch; }
-            finally { if (options.DisposeBatches) batch.Dispose(); }
         }
-        if (pending.Count > 0 && !options.DropLast
-            && LoadedExample.LoadBatch(pending, i => StableHash.Combine(options.Seed, currentEpoch, position + i), options, guard) is { } last)
-        {
-            try { yield return last; }
-            finally { if (options.DisposeBatches) last.Dispose(); }
-        }
+        if (pending.Count > 0 && !options.DropLast) yield return (pending.ToArray(), position);
     }
+
+    private Task<ExampleBatch?> Decode((Example[] Examples, long Position) chunk, int currentEpoch) =>
+        Task.Run(() => LoadedExample.LoadBatch(chunk.Examples, i => StableHash.Combine(options.Seed, currentEpoch, chunk.Position + i), options, guard));
 
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 

@@ -20,7 +20,7 @@ public sealed record LoadedExample(Example Source, Tensor Image)
         {
             image = example.Image.Load();
         }
-        catch (Exception e) when (e is FileNotFoundException or ImageDecodeException or DataInputException or IOException)
+        catch (Exception e) when (e is FileNotFoundException or ImageDecodeException or DataInputException or IOException or UnauthorizedAccessException)
         {
             guard.Report(e);
             return null;

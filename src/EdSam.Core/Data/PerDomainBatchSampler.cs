@@ -43,6 +43,9 @@ public sealed class PerDomainBatchSampler : IEnumerable<IReadOnlyList<IReadOnlyL
     public static PerDomainBatchSampler ForTraining(DomainSplit split, int perDomain, int seed)
     {
         ArgumentNullException.ThrowIfNull(split);
+        foreach (string domain in split.SourceDomains)
+            if (split.TrainByDomain[domain].Count == 0)
+                throw new ArgumentException($"Source domain '{domain}' has no training examples left after the holdout; lower the holdout fraction or add data.", nameof(split));
         return new PerDomainBatchSampler(split.SourceDomains.Select(d => split.TrainByDomain[d]).ToArray(), perDomain, seed);
     }
 

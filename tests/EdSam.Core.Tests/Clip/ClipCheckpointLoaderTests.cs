@@ -1,4 +1,5 @@
 using EdSam.Clip;
+using EdSam.Tests.IO;
 using EdSam.IO;
 using static TorchSharp.torch;
 
@@ -6,9 +7,11 @@ namespace EdSam.Tests.Clip;
 
 public sealed class ClipCheckpointLoaderTests : IDisposable
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("edsam-clip-load-").FullName;
+    private readonly TemporaryFolder _temp = new("edsam-clip-load-");
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    private string _folder => _temp.FullName;
+
+    public void Dispose() => _temp.Dispose();
 
     [SkippableFact]
     public void Strict_load_names_every_missing_unexpected_and_misshaped_key_in_one_exception()
@@ -31,6 +34,25 @@ public sealed class ClipCheckpointLoaderTests : IDisposable
         error.UnexpectedKeys.Should().Equal("visual.surplus_weight");
         error.ShapeMismatches.Should().ContainSingle().Which.Should().Be("visual.proj: checkpoint [64, 31] vs model [64, 32]");
         error.Message.Should().Contain("visual.ln_pre.bias").And.Contain("visual.surplus_weight").And.Contain("visual.proj").And.Contain(path);
+    }
+
+    [SkippableFact]
+    public void Half_precision_checkpoints_like_OpenAIs_load_into_an_fp32_model()
+    {
+        // OpenAI published its CLIP weights in fp16; a DataParallel "module." prefix and a 1-d logit_scale on top.
+        using var fixture = ClipFixture.Open("tiny-vit");
+        var sd = SafeTensors.Load(fixture.WeightsPath);
+        var half = sd.ToDictionary(kv => "module." + kv.Key, kv => kv.Key == "logit_scale" ? kv.Value.reshape(1).clone() : kv.Value.to(ScalarType.Float16));
+        string path = Path.Combine(_folder, "fp16.safetensors");
+        SafeTensors.Save(path, half);
+        foreach (var t in sd.Values.Concat(half.Values)) t.Dispose();
+
+        using var model = ClipModel.FromPretrained(fixture.ConfigPath, path);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var features = model.EncodeImage(fixture.Images);
+        features.dtype.Should().Be(ScalarType.Float32);
+        nn.functional.cosine_similarity(features, fixture.IO["image_features"], dim: 1).min().item<float>().Should().BeGreaterThan(0.999f);
     }
 
     [SkippableFact]

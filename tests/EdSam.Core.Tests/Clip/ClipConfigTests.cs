@@ -1,4 +1,5 @@
 using EdSam.Clip;
+using EdSam.Tests.IO;
 using static TorchSharp.torch;
 
 namespace EdSam.Tests.Clip;
@@ -6,9 +7,11 @@ namespace EdSam.Tests.Clip;
 public sealed class ClipConfigTests : IDisposable
 {
     private static readonly string[] PublishedNames = ["ViT-B-32", "ViT-B-16", "ViT-L-14", "ViT-L-14-336", "RN50", "RN101", "RN50x4"];
-    private readonly string _folder = Directory.CreateTempSubdirectory("edsam-clip-config-").FullName;
+    private readonly TemporaryFolder _temp = new("edsam-clip-config-");
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    private string _folder => _temp.FullName;
+
+    public void Dispose() => _temp.Dispose();
 
     [Fact]
     public void Every_published_name_is_registered_with_OpenAI_QuickGELU()
@@ -62,12 +65,15 @@ public sealed class ClipConfigTests : IDisposable
         config.Text.Heads.Should().Be(textHeads);
     }
 
-    [Fact]
-    public void ViT_B_32_has_the_parameter_count_OpenAI_published()
+    [Theory]
+    [InlineData("ViT-B-32", 151_277_313)]
+    [InlineData("RN50", 102_007_137)]
+    public void Full_size_models_have_the_parameter_counts_OpenAI_published(string name, long parameters)
     {
-        // 151,277,313 parameters: the count OpenAI's CLIP notebook prints for ViT-B/32 (independent of this code).
-        using var model = new ClipModel(ClipConfig.Named("ViT-B-32"));
-        model.parameters().Sum(p => p.numel()).Should().Be(151_277_313);
+        // The counts OpenAI's CLIP notebook prints ("Model parameters: …"), independent of this code: they pin
+        // every width, depth, head and pooling size of the ViT and ModifiedResNet towers at full scale.
+        using var model = new ClipModel(ClipConfig.Named(name));
+        model.parameters().Sum(p => p.numel()).Should().Be(parameters);
     }
 
     [Fact]
@@ -145,6 +151,23 @@ public sealed class ClipConfigTests : IDisposable
         badJson.Should().Throw<ClipConfigException>().WithMessage("*broken.json*not valid JSON*");
         var missing = () => ClipConfig.FromJson(Path.Combine(_folder, "absent.json"));
         missing.Should().Throw<FileNotFoundException>().WithMessage("*absent.json*");
+    }
+
+    [Fact]
+    public void The_hubs_open_clip_config_wrapper_is_read()
+    {
+        string path = Write("open_clip_config.json", $$"""{ "model_cfg": {{Tiny()}}, "preprocess_cfg": { "mean": [0.5, 0.5, 0.5] } }""");
+        ClipConfig.FromJson(path).Should().Be(ClipConfig.FromJsonText(Tiny()));
+    }
+
+    [Fact]
+    public void A_Hugging_Face_config_given_as_open_clip_says_which_reader_to_use_and_Load_reads_both()
+    {
+        string hf = Write("config.json", """{ "projection_dim": 512, "text_config": {}, "vision_config": {} }""");
+        var act = () => ClipConfig.FromJson(hf);
+        act.Should().Throw<ClipConfigException>().WithMessage("*Hugging Face*FromHuggingFaceConfig*");
+        ClipConfig.Load(hf).Should().Be(ClipConfig.Named("ViT-B-32"));
+        ClipConfig.Load(Write("tiny.json", Tiny())).Should().Be(ClipConfig.FromJsonText(Tiny()));
     }
 
     [Fact]

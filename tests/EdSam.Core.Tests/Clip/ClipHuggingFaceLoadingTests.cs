@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using EdSam.Clip;
+using EdSam.Tests.IO;
 using EdSam.IO;
 using static TorchSharp.torch;
 
@@ -11,9 +12,11 @@ namespace EdSam.Tests.Clip;
 /// </summary>
 public sealed class ClipHuggingFaceLoadingTests : IDisposable
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("edsam-clip-hf-").FullName;
+    private readonly TemporaryFolder _temp = new("edsam-clip-hf-");
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    private string _folder => _temp.FullName;
+
+    public void Dispose() => _temp.Dispose();
 
     [SkippableFact]
     public void Hugging_Face_layout_loads_and_matches_the_reference()

@@ -156,6 +156,24 @@ public class ExampleLoaderTests
         Steps().Should().Equal(first, (x, y) => x.Sum == y.Sum, "the same seeds give the same pixels");
     }
 
+    [Fact]
+    public void Stream_loader_releases_each_batch_when_the_next_is_taken_and_reports_errors_unwrapped()
+    {
+        var loader = ExampleLoader.Stream(Examples(7), new ExampleLoaderOptions { BatchSize = 2, Transform = Square8 });
+        ExampleBatch? previous = null;
+        foreach (var batch in loader)
+        {
+            previous?.Images.IsInvalid.Should().BeTrue("the previous batch is disposed when the next is requested");
+            batch.Images.IsInvalid.Should().BeFalse();
+            previous = batch;
+        }
+        loader.Take(1).Should().ContainSingle("stopping early (with a batch decoding in the background) is clean");
+
+        var missing = new Example("gone", ImageSource.FromFile("/nonexistent/gone.png"));
+        var failing = ExampleLoader.Stream([missing, missing, missing], new ExampleLoaderOptions { BatchSize = 1 });
+        failing.Invoking(l => l.ToList()).Should().ThrowExactly<FileNotFoundException>().WithMessage("*gone.png*");
+    }
+
     private sealed class RecordingTransform(IImageTransform inner) : IImageTransform
     {
         public List<Tensor> Outputs { get; } = [];

@@ -1,3 +1,4 @@
+using EdSam.Clip;
 using static TorchSharp.torch;
 
 namespace EdSam.Data.Augmentation;
@@ -20,16 +21,18 @@ public sealed class Normalize : IImageTransform
     }
 
     /// <summary>The statistics OpenAI CLIP was trained with.</summary>
-    public static Normalize Clip { get; } = new([0.48145466, 0.4578275, 0.40821073], [0.26862954, 0.26130258, 0.27577711]);
+    public static Normalize Clip { get; } = new(Widen(ImagePreprocessorOptions.ClipMean), Widen(ImagePreprocessorOptions.ClipStd));
 
     /// <summary>The ImageNet statistics (torchvision, DomainBed's ResNets).</summary>
-    public static Normalize ImageNet { get; } = new([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]);
+    public static Normalize ImageNet { get; } = new(Widen(ImagePreprocessorOptions.ImageNetMean), Widen(ImagePreprocessorOptions.ImageNetStd));
 
     /// <summary>Per-channel mean.</summary>
     public IReadOnlyList<double> Mean { get; }
 
     /// <summary>Per-channel standard deviation.</summary>
     public IReadOnlyList<double> Std { get; }
+
+    private static double[] Widen(IReadOnlyList<float> values) => values.Select(v => (double)v).ToArray();
 
     /// <inheritdoc/>
     public Tensor Apply(Tensor image, Random random)

@@ -15,10 +15,15 @@ public static class Transforms
             new RandomGrayscale(0.1),
             normalize ?? Normalize.Clip);
 
-    /// <summary>Evaluation preprocessing: <see cref="Resize"/> the shorter side to <paramref name="size"/>,
-    /// <see cref="CenterCrop"/> a square, then <paramref name="normalize"/> (CLIP's own preprocessing by default).</summary>
+    /// <summary>Evaluation preprocessing: bicubic <see cref="Resize"/> of the shorter side to <paramref name="size"/>,
+    /// <see cref="CenterCrop"/> a square, then <paramref name="normalize"/> — with the defaults, exactly CLIP's
+    /// own preprocessing (<see cref="Clip.ImagePreprocessor"/>).</summary>
     /// <param name="size">Output side in pixels.</param>
     /// <param name="normalize">Final normalisation; <see cref="Normalize.Clip"/> when null.</param>
     public static Compose Evaluation(int size = 224, Normalize? normalize = null) =>
         new(new Resize(size), new CenterCrop(size), normalize ?? Normalize.Clip);
+
+    /// <summary>A model's own evaluation preprocessing as a pipeline.</summary>
+    /// <param name="options">Its <see cref="Clip.ImagePreprocessorOptions"/> (size, statistics, filter).</param>
+    public static Compose Evaluation(Clip.ImagePreprocessorOptions options) => new(new Preprocess(new Clip.ImagePreprocessor(options)));
 }

@@ -170,6 +170,7 @@ public sealed class CaptionTable : IEnumerable<Example>
             if (fields.Count == 1 && fields[0].Length == 0) continue;   // blank line
             if (columns is null)
             {
+                RejectUrlTable(fields, line);
                 var header = TryHeader(fields);
                 if (options.HasHeader == true && header is null)
                     throw new DataInputException(Path, $"the header does not name a path column ({string.Join("/", PathHeaders)}) and a caption column ({string.Join("/", CaptionHeaders)}).", line);
@@ -211,6 +212,16 @@ public sealed class CaptionTable : IEnumerable<Example>
         string? label = columns.Label is { } l && l < fields.Count && fields[l].Trim().Length > 0 ? fields[l] : null;
         string? domain = columns.Domain is { } d && d < fields.Count && fields[d].Trim().Length > 0 ? fields[d].Trim() : null;
         return new Row(line, image, fields[columns.Caption], label, domain);
+    }
+
+    /// <summary>An img2dataset input table (<c>url,caption</c>) names images that are not on disk yet; say so
+    /// rather than report "file not found: url".</summary>
+    private void RejectUrlTable(List<string> fields, long line)
+    {
+        var names = fields.Select(f => f.Trim().ToLowerInvariant()).ToArray();
+        if (names.Contains("url") && !names.Any(PathHeaders.Contains) && names.Any(CaptionHeaders.Contains))
+            throw new DataInputException(Path,
+                "this table lists image URLs, not files. Download them first (e.g. img2dataset --output_format webdataset) and read the shards with WebDatasetReader.", line);
     }
 
     private static Columns? TryHeader(List<string> fields)

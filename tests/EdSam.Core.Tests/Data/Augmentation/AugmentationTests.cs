@@ -132,6 +132,10 @@ public class AugmentationTests
 
         using var full = Run(Transforms.Evaluation(8), image, 0);
         full.shape.Should().Equal(3, 8, 8);
+        using var reference = new EdSam.Clip.ImagePreprocessor(EdSam.Clip.ImagePreprocessorOptions.Clip(8)).Preprocess(image);
+        full.allclose(reference, rtol: 0, atol: 1e-6).Should().BeTrue("the composed pieces are CLIP's own preprocessing");
+        using var imageNet = Run(Transforms.Evaluation(EdSam.Clip.ImagePreprocessorOptions.ImageNet(6)), image, 0);
+        imageNet.shape.Should().Equal(3, 6, 6);
     }
 
     [Fact]

@@ -124,6 +124,16 @@ public class CaptionTableTests
     }
 
     [Fact]
+    public void A_url_table_is_explained_rather_than_reported_as_missing_files()
+    {
+        using var folder = new TempFolder();
+        string table = folder.File("cc3m.tsv");
+        File.WriteAllText(table, "caption\turl\na dog\thttp://example.com/1.jpg\n");
+        var act = () => CaptionTable.Open(table).ToList();
+        act.Should().Throw<DataInputException>().Where(e => e.Line == 1 && e.Message.Contains("URLs") && e.Message.Contains("WebDatasetReader"));
+    }
+
+    [Fact]
     public void Missing_table_is_a_FileNotFoundException()
     {
         var act = () => CaptionTable.Open("/nonexistent/t.csv");

@@ -1,5 +1,7 @@
 using EdSam.Data;
 using EdSam.Data.Captions;
+using FsCheck;
+using FsCheck.Fluent;
 
 namespace EdSam.Tests.Data.Captions;
 
@@ -41,5 +43,17 @@ public class CsvRecordReaderTests
         unclosed.Should().Throw<DataInputException>().Where(e => e.Line == 2 && e.Message.StartsWith("t.csv:2:") && e.Message.Contains("not closed"));
         var stray = () => Read("ok,1\n\"a\"b,2");
         stray.Should().Throw<DataInputException>().Where(e => e.Line == 2 && e.Message.Contains("doubled"));
+    }
+
+    [FsCheck.Xunit.Property(MaxTest = 200)]
+    public Property Any_fields_written_with_rfc4180_quoting_read_back_unchanged(string[][] rows, bool crlf)
+    {
+        // Independent writer: every field quoted, quotes doubled (RFC 4180 section 2.5-2.7).
+        var records = (rows ?? []).Where(r => r is { Length: > 0 }).Select(r => r.Select(f => f ?? "").ToList()).ToList();
+        string newline = crlf ? "\r\n" : "\n";
+        string text = string.Concat(records.Select(r => string.Join(",", r.Select(f => "\"" + f.Replace("\"", "\"\"") + "\"")) + newline));
+        var read = Read(text).Select(x => x.Fields).ToList();
+        bool same = read.Count == records.Count && read.Zip(records).All(p => p.First.SequenceEqual(p.Second));
+        return same.ToProperty().Label(text);
     }
 }
