@@ -16,16 +16,29 @@ internal static class DistillationData
 
     /// <summary>Decodes and transforms <paramref name="examples"/> into <c>[N, 3, size, size]</c> float32 in [0, 1] on <paramref name="device"/>.</summary>
     /// <remarks>Row i's augmentation draws from <c>new Random(seedOf(i))</c>: a pure function, so runs and resumes repeat exactly.</remarks>
-    public static Tensor LoadImages(IReadOnlyList<Example> examples, IImageTransform transform, Func<int, int> seedOf, Device device)
+    public static Tensor LoadImages(IReadOnlyList<Example> examples, IImageTransform transform, Func<int, int> seedOf, Device device, int workers = 1)
     {
-        using var scope = NewDisposeScope();
-        var rows = new Tensor[examples.Count];
-        for (int i = 0; i < examples.Count; i++)
+        var rows = new Tensor?[examples.Count];
+        try
         {
-            using var raw = examples[i].Image.Load();
-            rows[i] = transform.Apply(raw, new Random(seedOf(i)));
+            // Rows are made on worker threads (outside any dispose scope) and disposed here once stacked.
+            Parallel.For(0, examples.Count, new ParallelOptions { MaxDegreeOfParallelism = workers }, i =>
+            {
+                using var raw = examples[i].Image.Load();
+                rows[i] = transform.Apply(raw, new Random(seedOf(i)));
+            });
+            using var scope = NewDisposeScope();
+            return scope.MoveToOuter(stack(rows!).to(device));
         }
-        return scope.MoveToOuter(stack(rows).to(device));
+        catch (AggregateException e)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.Flatten().InnerExceptions[0]);
+            throw;
+        }
+        finally
+        {
+            foreach (var row in rows) row?.Dispose();
+        }
     }
 
     /// <summary>The labels of <paramref name="examples"/> as int64 <c>[N]</c>.</summary>
@@ -63,7 +76,7 @@ internal static class DistillationData
 
     /// <summary>Runs <paramref name="body"/> on consecutive un-augmented batches (pixels in [0, 1]), each inside its own dispose scope.</summary>
     public static void ForEachBatch(IReadOnlyList<Example> examples, int size, int batchSize, Device device,
-        Action<int, IReadOnlyList<Example>, Tensor> body, CancellationToken cancellationToken = default)
+        Action<int, IReadOnlyList<Example>, Tensor> body, CancellationToken cancellationToken = default, int workers = 1)
     {
         var transform = Evaluation(size);
         for (int start = 0; start < examples.Count; start += batchSize)
@@ -71,7 +84,7 @@ internal static class DistillationData
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var slice = examples.Skip(start).Take(batchSize).ToArray();
-            var images = LoadImages(slice, transform, _ => 0, device);
+            var images = LoadImages(slice, transform, _ => 0, device, workers);
             body(start, slice, images);
         }
     }

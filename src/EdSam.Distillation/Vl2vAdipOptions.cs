@@ -110,6 +110,10 @@ public sealed record Vl2vAdipOptions
     /// <value>The default value is null.</value>
     public TeacherCacheIdentity? TeacherIdentity { get; init; }
 
+    /// <summary>Threads decoding and augmenting images (each row's augmentation is seeded on its own, so results do not depend on it).</summary>
+    /// <value>The default value is min(4, processor count).</value>
+    public int Workers { get; init; } = Math.Min(4, Environment.ProcessorCount);
+
     /// <summary>Images per batch when evaluating.</summary>
     /// <value>The default value is 64.</value>
     public int EvaluationBatchSize { get; init; } = 64;
@@ -165,6 +169,7 @@ public sealed record Vl2vAdipOptions
         if (EvaluateEvery < 1) errors.Add($"EvaluateEvery: must be at least 1; got {EvaluateEvery}.");
         if (!(KdTemperature > 0) || !double.IsFinite(KdTemperature)) errors.Add($"KdTemperature: must be positive and finite; got {KdTemperature}.");
         if (!(KdWeight >= 0 && KdWeight <= 1)) errors.Add($"KdWeight: must be in [0, 1]; got {KdWeight}.");
+        if (Workers < 1) errors.Add($"Workers: must be at least 1; got {Workers}.");
         if (EvaluationBatchSize < 1) errors.Add($"EvaluationBatchSize: must be at least 1; got {EvaluationBatchSize}.");
         if (CheckpointDirectory is not null && string.IsNullOrWhiteSpace(CheckpointDirectory)) errors.Add("CheckpointDirectory: must be null or a folder path; got an empty string.");
         if (CheckpointEvery is < 1) errors.Add($"CheckpointEvery: must be null or at least 1; got {CheckpointEvery}.");

@@ -191,7 +191,7 @@ public sealed class Vl2vAdipTrainer
                     keys =>
                     {
                         using var scope = NewDisposeScope();
-                        var images = DistillationData.LoadImages(keys.Select(k => byKey[k]).ToArray(), transform, _ => 0, _device);
+                        var images = DistillationData.LoadImages(keys.Select(k => byKey[k]).ToArray(), transform, _ => 0, _device, _options.Workers);
                         return scope.MoveToOuter(DistillationData.Normalized(images, Normalize.Clip));
                     },
                     _teacher, new TeacherCacheOptions { BatchSize = _options.EvaluationBatchSize, Logger = _logger }, _options.CancellationToken);
@@ -207,7 +207,7 @@ public sealed class Vl2vAdipTrainer
                 {
                     using var noGrad = no_grad();
                     rows.Add(TeacherEmbed(images).DetachFromDisposeScope());
-                }, _options.CancellationToken);
+                }, _options.CancellationToken, _options.Workers);
                 return cat(rows, 0);
             }
             finally
@@ -320,7 +320,7 @@ public sealed class Vl2vAdipTrainer
                     var examples = batches.Current.SelectMany(d => d).ToArray();
                     long current = step;
                     var images = DistillationData.LoadImages(examples, transform,
-                        i => DistillationData.Seed(_options.Seed, stageIndex + 2, current, i), _device);
+                        i => DistillationData.Seed(_options.Seed, stageIndex + 2, current, i), _device, _options.Workers);
                     var labels = DistillationData.Labels(examples, _device);
                     var loss = TrainingLoss(stage, images, labels);
                     lossValue = TrainingGuards.EnsureFiniteLoss(loss, step + 1, manager?.LastCheckpointPath);
@@ -468,7 +468,7 @@ public sealed class Vl2vAdipTrainer
                     }
                     right += logits.argmax(-1).eq(labels).sum().item<long>();
                     lossSum += loss.item<float>() * slice.Count;
-                }, _options.CancellationToken);
+                }, _options.CancellationToken, _options.Workers);
             }
             int count = _split.Validation.Count;
             return ((double)right / count, lossSum / count);

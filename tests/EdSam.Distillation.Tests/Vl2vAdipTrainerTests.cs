@@ -152,7 +152,7 @@ public sealed class Vl2vAdipTrainerTests
         try
         {
             using var model = new Vl2vAdipTrainer(TinySetup.Options(teacher) with { Method = DistillationMethod.Vl2vSd, DistillSteps = 3 })
-                .Fit(TinySetup.Split());
+                .Fit(TinySetup.Dataset(), testDomain: "sketch");
             model.Student.Should().BeNull();
             model.ClipConfig.Should().Be(TinySetup.TeacherConfig);
             var student = model.Network.state_dict();
