@@ -175,9 +175,32 @@ public sealed class Vl2vAdipTrainer
             nn.Module<Tensor, Tensor> head = Method == DistillationMethod.Vl2vAdip
                 ? new AlignHead(backbone.FeatureDim, _teacher.EmbedDim)
                 : new LinearHead(backbone.FeatureDim, _split.ClassNames.Count);
+            InitializeHead(head, DistillationData.Seed(_options.Seed, 7, 0, 0));
             var network = new DistillationNetwork(backbone, head);
             network.to(_device);
             return network;
+        }
+
+        /// <summary>
+        /// Re-draws a head's Linear weights and biases from PyTorch's default Linear distribution U(−1/√fan_in, 1/√fan_in)
+        /// with a private generator: torch's global generator is shared by every thread, so drawing from it would make
+        /// the initialisation depend on whatever else runs concurrently.
+        /// </summary>
+        private static void InitializeHead(nn.Module head, int seed)
+        {
+            using var generator = new Generator((ulong)seed);
+            using var noGrad = no_grad();
+            foreach (var linear in head.modules().OfType<Linear>())
+            {
+                double bound = 1 / Math.Sqrt(linear.weight!.shape[1]);
+                foreach (var parameter in new[] { linear.weight, linear.bias })
+                {
+                    if (parameter is null) continue;
+                    using var uniform = rand(parameter.shape, generator: generator, dtype: parameter.dtype);
+                    using var scaled = uniform.mul(2 * bound).sub(bound);
+                    parameter.copy_(scaled);
+                }
+            }
         }
 
         /// <summary>Normalised teacher embeddings of un-augmented images <c>[N, D]</c>: from the cache file when configured, else computed once per Fit.</summary>

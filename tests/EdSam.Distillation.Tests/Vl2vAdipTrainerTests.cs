@@ -6,6 +6,11 @@ using static TorchSharp.torch;
 
 namespace EdSam.Distillation.Tests;
 
+/// <summary>Whole training runs: alone, so no other test draws from torch's global generator while a run relies on it.</summary>
+[CollectionDefinition(nameof(Vl2vAdipTrainerTests), DisableParallelization = true)]
+public sealed class Vl2vAdipTrainerCollection;
+
+[Collection(nameof(Vl2vAdipTrainerTests))]
 public sealed class Vl2vAdipTrainerTests
 {
     [Fact]
