@@ -399,6 +399,7 @@ public sealed class Vl2vAdipTrainer
             _summaries.Add(state.Summary);
             manager?.Save(steps, contents, state);
             _observer?.Invoke(name, false, _network!);
+            _options.CancellationToken.ThrowIfCancellationRequested(); // cancelled during the last step: the stage is saved as complete
         }
 
         /// <summary>Chooses the stage's weights: the SWAD average when a valley was found (for stage 1 only if it validates at least as well as the best checkpoint), else the best checkpoint.</summary>
