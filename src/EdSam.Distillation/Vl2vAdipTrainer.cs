@@ -196,9 +196,8 @@ public sealed class Vl2vAdipTrainer
                 foreach (var parameter in new[] { linear.weight, linear.bias })
                 {
                     if (parameter is null) continue;
-                    using var uniform = rand(parameter.shape, generator: generator, dtype: parameter.dtype);
-                    using var scaled = uniform.mul(2 * bound).sub(bound);
-                    parameter.copy_(scaled);
+                    using var scope = NewDisposeScope();
+                    parameter.copy_(rand(parameter.shape, generator: generator, dtype: parameter.dtype).mul_(2 * bound).sub_(bound));
                 }
             }
         }
