@@ -172,7 +172,7 @@ public class AutoencoderKLTests
 
         error.MissingKeys.Should().Equal("quant_conv.bias");
         error.UnexpectedKeys.Should().Equal("encoder.extra.weight");
-        error.Message.Should().Contain("do not match the AutoencoderKL");
+        error.Message.Should().Contain("does not match the AutoencoderKL");
     }
 
     [Fact]
