@@ -1,3 +1,4 @@
+using EdSam.Diffusion.Models;
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
@@ -100,12 +101,9 @@ public sealed record EdSamOptions
     /// <exception cref="ValidationException">One or more options are out of range; the message lists each.</exception>
     public EdSamOptions Validate()
     {
-        var errors = new List<ValidationResult>();
-        Validator.TryValidateObject(this, new ValidationContext(this), errors, validateAllProperties: true);
-        var messages = errors.Select(e => e.ErrorMessage!).ToList();
+        var messages = RecordValidation.AttributeErrors(this);
         if (MinLearningRate > LearningRate) messages.Add($"The field MinLearningRate ({MinLearningRate}) must not exceed LearningRate ({LearningRate}).");
         if (CheckpointDirectory is { } dir && string.IsNullOrWhiteSpace(dir)) messages.Add("The field CheckpointDirectory must be null or name a folder (was blank).");
-        if (messages.Count > 0) throw new ValidationException($"Invalid {nameof(EdSamOptions)}: " + string.Join(" ", messages));
-        return this;
+        return RecordValidation.ThrowIfAny(this, messages);
     }
 }

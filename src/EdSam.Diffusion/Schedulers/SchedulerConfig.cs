@@ -1,3 +1,4 @@
+using EdSam.Diffusion.Models;
 using System.ComponentModel.DataAnnotations;
 
 namespace EdSam.Diffusion.Schedulers;
@@ -56,16 +57,12 @@ public sealed record SchedulerConfig
     /// <summary>Throws one <see cref="ValidationException"/> listing every invalid property.</summary>
     public SchedulerConfig Validate()
     {
-        var errors = new List<ValidationResult>();
-        Validator.TryValidateObject(this, new ValidationContext(this), errors, validateAllProperties: true);
-        var messages = errors.Select(e => e.ErrorMessage!).ToList();
+        var messages = RecordValidation.AttributeErrors(this);
         if (BetaSchedule != BetaSchedule.Cosine && BetaEnd < BetaStart)
             messages.Add($"The field BetaEnd ({BetaEnd}) must not be smaller than BetaStart ({BetaStart}).");
         if (!Enum.IsDefined(BetaSchedule)) messages.Add($"The field BetaSchedule has an unknown value {(int)BetaSchedule}.");
         if (!Enum.IsDefined(PredictionType)) messages.Add($"The field PredictionType has an unknown value {(int)PredictionType}.");
         if (!Enum.IsDefined(TimestepSpacing)) messages.Add($"The field TimestepSpacing has an unknown value {(int)TimestepSpacing}.");
-        if (messages.Count > 0)
-            throw new ValidationException($"Invalid {nameof(SchedulerConfig)}: " + string.Join(" ", messages));
-        return this;
+        return RecordValidation.ThrowIfAny(this, messages);
     }
 }

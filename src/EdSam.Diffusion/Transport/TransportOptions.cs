@@ -1,3 +1,4 @@
+using EdSam.Diffusion.Models;
 using System.ComponentModel.DataAnnotations;
 
 namespace EdSam.Diffusion.Transport;
@@ -77,11 +78,8 @@ public sealed record TransportOptions
     /// <exception cref="ValidationException">One or more options are out of range; the message lists each.</exception>
     public TransportOptions Validate()
     {
-        var errors = new List<ValidationResult>();
-        Validator.TryValidateObject(this, new ValidationContext(this), errors, validateAllProperties: true);
-        var messages = errors.Select(e => e.ErrorMessage!).ToList();
+        var messages = RecordValidation.AttributeErrors(this);
         if (double.IsNaN(Rho)) messages.Add("The field Rho must be a number (was NaN).");
-        if (messages.Count > 0) throw new ValidationException($"Invalid {nameof(TransportOptions)}: " + string.Join(" ", messages));
-        return this;
+        return RecordValidation.ThrowIfAny(this, messages);
     }
 }
