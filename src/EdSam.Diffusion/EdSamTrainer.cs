@@ -1,0 +1,271 @@
+using EdSam.Clip;
+using EdSam.Data;
+using EdSam.Diffusion.Training;
+using EdSam.Diffusion.Transport;
+using EdSam.Training;
+using Microsoft.Extensions.Logging;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace EdSam.Diffusion;
+
+/// <summary>
+/// ED-SAM training (Truong et al. 2024): fine-tunes a <see cref="ClipModel"/> with
+/// <c>L = L_CLIP(x, p) + w·L_CLIP(x*, p)</c>, where L_CLIP is CLIP's symmetric InfoNCE with its learnable temperature
+/// (<see cref="ClipContrastiveLoss"/>), x are the real images, p their captions and x* adversarial samples of the same
+/// images (<see cref="IAdversarialSampleSource"/>: shards from <see cref="AugmentationJob"/> or on the fly).
+/// </summary>
+/// <remarks>
+/// <para>Each step: the batch's captions are tokenised once; the real term pairs the N images with their N captions;
+/// the adversarial term pairs one x* per example (chosen among its M samples by a seeded draw) with the same caption
+/// rows. AdamW, warm-up + cosine learning rate, gradient-norm clipping; the loss is checked before <c>backward</c> and a
+/// NaN/∞ stops training with <see cref="NonFiniteLossException"/> naming the step and the last good checkpoint.</para>
+/// <para>Never lose work: with <see cref="EdSamOptions.CheckpointDirectory"/> set, <c>Fit</c> resumes from the newest
+/// checkpoint (model, optimiser, RNG; the data order is a pure function of seed and step), checkpoints every
+/// <see cref="EdSamOptions.CheckpointEvery"/> steps, at the end and on cancellation; a resumed run produces the same
+/// losses as an uninterrupted one on CPU.</para>
+/// </remarks>
+public sealed class EdSamTrainer
+{
+    /// <summary>The caption used for an example without one: CLIP's plain prompt for its class.</summary>
+    public const string FallbackCaptionTemplate = "a photo of a {}.";
+
+    private const string Stage = "edsam";
+
+    /// <summary>Creates the trainer.</summary>
+    /// <param name="options">The options (validated here).</param>
+    /// <exception cref="System.ComponentModel.DataAnnotations.ValidationException">An option is invalid; all are listed.</exception>
+    public EdSamTrainer(EdSamOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Options = options.Validate();
+    }
+
+    /// <summary>The options.</summary>
+    public EdSamOptions Options { get; }
+
+    /// <summary>Trains on every example of every domain of <paramref name="dataset"/> (for domain generalization pass the
+    /// source domains only, e.g. <c>DomainSplit.Train</c> through the list overload).</summary>
+    /// <param name="dataset">The data set; captions come from its examples (<see cref="Example.Caption"/>), else
+    /// <see cref="FallbackCaptionTemplate"/> with the class name.</param>
+    /// <param name="model">The CLIP model to fine-tune (trained in place).</param>
+    /// <param name="tokenizer">The model's tokenizer.</param>
+    /// <param name="adversarial">Where x* come from; null (or <see cref="EdSamOptions.AdversarialWeight"/> = 0) trains plain CLIP.</param>
+    /// <param name="progress">Receives a <see cref="TrainingProgress"/> after every step (stage <c>"edsam"</c>;
+    /// metrics <c>clip_loss</c>, <c>adversarial_loss</c>, <c>grad_norm</c>).</param>
+    /// <param name="cancellationToken">Stops training after the current step (checkpoint written); the result says <see cref="EdSamResult.Cancelled"/>.</param>
+    /// <returns>The trained model and its history.</returns>
+    /// <exception cref="NonFiniteLossException">A loss was NaN or infinite; nothing of that step was applied.</exception>
+    /// <exception cref="ArgumentException">An example has neither a caption nor a label, or there are no examples.</exception>
+    public EdSamResult Fit(IDomainDataset dataset, ClipModel model, ClipTokenizer tokenizer, IAdversarialSampleSource? adversarial = null,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        var examples = dataset.Domains.SelectMany(dataset.GetExamples).ToArray();
+        return Fit(examples, dataset.ClassNames, model, ClipGuidance.TokenizeWith(model, tokenizer), adversarial, progress, cancellationToken);
+    }
+
+    /// <summary>Trains on the source domains of a leave-one-domain-out split (<see cref="DomainSplit.Train"/>).</summary>
+    /// <param name="split">The split.</param>
+    /// <param name="model">The CLIP model to fine-tune.</param>
+    /// <param name="tokenizer">The model's tokenizer.</param>
+    /// <param name="adversarial">Where x* come from, or null.</param>
+    /// <param name="progress">Per-step progress.</param>
+    /// <param name="cancellationToken">Stops after the current step.</param>
+    /// <returns>The trained model and its history.</returns>
+    public EdSamResult Fit(DomainSplit split, ClipModel model, ClipTokenizer tokenizer, IAdversarialSampleSource? adversarial = null,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(split);
+        return Fit(split.Train, split.ClassNames, model, ClipGuidance.TokenizeWith(model, tokenizer), adversarial, progress, cancellationToken);
+    }
+
+    /// <summary>Trains on a list of examples with any tokenisation function.</summary>
+    /// <param name="examples">The training examples (images of any size; CLIP-preprocessed here).</param>
+    /// <param name="classNames">Class names for examples without a caption; null when every example has one.</param>
+    /// <param name="model">The CLIP model to fine-tune.</param>
+    /// <param name="tokenize">Captions → int64 [N, context] tokens.</param>
+    /// <param name="adversarial">Where x* come from, or null.</param>
+    /// <param name="progress">Per-step progress.</param>
+    /// <param name="cancellationToken">Stops after the current step.</param>
+    /// <returns>The trained model and its history.</returns>
+    /// <exception cref="NonFiniteLossException">A loss was NaN or infinite.</exception>
+    public EdSamResult Fit(IReadOnlyList<Example> examples, IReadOnlyList<string>? classNames, ClipModel model, Func<IReadOnlyList<string>, Tensor> tokenize,
+        IAdversarialSampleSource? adversarial = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(examples);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(tokenize);
+        if (examples.Count == 0) throw new ArgumentException("There are no training examples.", nameof(examples));
+        string[] captions = examples.Select(e => CaptionOf(e, classNames)).ToArray();
+
+        var o = Options;
+        int stepsPerEpoch = Math.Max(1, examples.Count / o.BatchSize);
+        long totalSteps = (long)stepsPerEpoch * o.Epochs;
+        bool useAdversarial = adversarial is not null && o.AdversarialWeight > 0;
+        var preprocessor = new ImagePreprocessor(ImagePreprocessorOptions.Clip(model.ImageSize));
+        var device = o.Device ?? CPU;
+
+        using (Seeding.Seed(o.Seed)) { }
+        model.to(device);
+        model.train();
+        var logitScale = model.named_parameters().First(p => p.name == "logit_scale").parameter;
+        using var optimizer = optim.AdamW(model.parameters(), o.LearningRate, o.Beta1, o.Beta2, o.Epsilon, o.WeightDecay);
+        var schedule = LearningRateSchedule.WarmupCosine(o.LearningRate, Math.Min(o.WarmupSteps, totalSteps), totalSteps, o.MinLearningRate);
+
+        var checkpoints = o.CheckpointDirectory is null ? null
+            : new CheckpointManager(new CheckpointOptions { Directory = o.CheckpointDirectory, KeepLast = o.KeepLastCheckpoints, Logger = o.Logger });
+        var contents = new CheckpointContents { Modules = new Dictionary<string, nn.Module> { ["clip"] = model }, Optimizer = optimizer };
+        var losses = new List<double>();
+        long step = 0;
+        if (checkpoints?.TryLoadLatest<EdSamCheckpointState>(contents) is { } restored)
+        {
+            step = restored.Step;
+            losses.AddRange(restored.TrainerState.Losses ?? []);
+            o.Logger?.LogInformation("Resuming ED-SAM training at step {Step} of {Total} from {Path}.", step, totalSteps, restored.Path);
+        }
+
+        var history = new List<TrainingProgress>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        bool cancelled = false;
+        while (step < totalSteps)
+        {
+            using (var scope = NewDisposeScope())
+            {
+                double learningRate = schedule.Apply(optimizer, step);
+                int[] batch = BatchIndices(examples.Count, stepsPerEpoch, step);
+                var batchExamples = batch.Select(i => examples[i]).ToArray();
+                var batchCaptions = batch.Select(i => captions[i]).ToArray();
+
+                var images = stack(batchExamples.Select(e => LoadPreprocessed(e.Image.Load(), preprocessor)).ToArray()).to(device);
+                var text = model.EncodeText(tokenize(batchCaptions).to(device));
+                var clipLoss = ClipContrastiveLoss.Compute(model.EncodeImage(images), text, logitScale);
+                var loss = clipLoss;
+                double adversarialLoss = double.NaN;
+                if (useAdversarial)
+                {
+                    var term = AdversarialTerm(model, adversarial!, batchExamples, text, logitScale, preprocessor, device, step);
+                    if (term is not null)
+                    {
+                        loss = clipLoss + o.AdversarialWeight * term;
+                        adversarialLoss = term.item<float>();
+                    }
+                }
+
+                double value = TrainingGuards.EnsureFiniteLoss(loss, step, checkpoints?.LastCheckpointPath);
+                optimizer.zero_grad();
+                loss.backward();
+                double gradNorm = TrainingGuards.ClipGradientNorm(model.parameters(), o.MaxGradNorm);
+                optimizer.step();
+
+                step++;
+                losses.Add(value);
+                var metrics = new Dictionary<string, double> { ["clip_loss"] = clipLoss.item<float>(), ["grad_norm"] = gradNorm };
+                if (!double.IsNaN(adversarialLoss)) metrics["adversarial_loss"] = adversarialLoss;
+                var report = new TrainingProgress(Stage, step, totalSteps, value, learningRate, clock.Elapsed, metrics);
+                history.Add(report);
+                progress?.Report(report);
+            }
+
+            cancelled = cancellationToken.IsCancellationRequested && step < totalSteps;
+            if (checkpoints is not null && (step % o.CheckpointEvery == 0 || step == totalSteps || cancelled))
+            {
+                checkpoints.Save(step, contents, new EdSamCheckpointState { Losses = losses.ToArray() });
+            }
+            if (cancelled)
+            {
+                o.Logger?.LogInformation("ED-SAM training cancelled after step {Step} of {Total}.", step, totalSteps);
+                break;
+            }
+        }
+
+        model.eval();
+        return new EdSamResult(model, history, losses, totalSteps, cancelled, checkpoints?.LastCheckpointPath);
+    }
+
+    /// <summary>
+    /// Zero-shot accuracy of a CLIP model on labelled examples (<see cref="ZeroShotClassifier"/>: class embeddings from
+    /// prompt templates, argmax of cosine similarity).
+    /// </summary>
+    /// <param name="model">The model (left in eval mode).</param>
+    /// <param name="tokenize">Prompts → tokens.</param>
+    /// <param name="examples">Labelled examples (for domain generalization: <see cref="DomainSplit.Test"/>).</param>
+    /// <param name="classNames">Class names, index = label.</param>
+    /// <param name="templates">Prompt templates with <c>{}</c>; <see cref="ZeroShotClassifier.DefaultTemplates"/> when null.</param>
+    /// <param name="batchSize">Images per forward pass.</param>
+    /// <returns>The fraction of examples classified correctly, in [0, 1].</returns>
+    /// <exception cref="ArgumentException">An example has no label, or there are no examples.</exception>
+    public static double Evaluate(ClipModel model, Func<IReadOnlyList<string>, Tensor> tokenize, IReadOnlyList<Example> examples,
+        IReadOnlyList<string> classNames, IEnumerable<string>? templates = null, int batchSize = 64)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(examples);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        if (examples.Count == 0) throw new ArgumentException("There are no examples to evaluate.", nameof(examples));
+        if (examples.FirstOrDefault(e => e.Label is null) is { } unlabelled)
+            throw new ArgumentException($"Example '{unlabelled.Key}' has no label; accuracy needs labelled examples.", nameof(examples));
+        model.eval();
+        using var classifier = new ZeroShotClassifier(model, tokenize, classNames, templates);
+        long correct = 0;
+        for (int start = 0; start < examples.Count; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            var batch = examples.Skip(start).Take(batchSize).ToArray();
+            var images = stack(batch.Select(e => LoadPreprocessed(e.Image.Load(), classifier.Preprocessor)).ToArray());
+            long[] predicted = classifier.Predict(images).cpu().data<long>().ToArray();
+            correct += batch.Where((e, i) => e.Label == predicted[i]).Count();
+        }
+        return (double)correct / examples.Count;
+    }
+
+    /// <summary>Zero-shot accuracy with a CLIP tokenizer.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="tokenizer">Its tokenizer.</param>
+    /// <param name="examples">Labelled examples.</param>
+    /// <param name="classNames">Class names.</param>
+    /// <param name="templates">Prompt templates, or null for the defaults.</param>
+    /// <returns>The accuracy in [0, 1].</returns>
+    public static double Evaluate(ClipModel model, ClipTokenizer tokenizer, IReadOnlyList<Example> examples, IReadOnlyList<string> classNames, IEnumerable<string>? templates = null) =>
+        Evaluate(model, ClipGuidance.TokenizeWith(model, tokenizer), examples, classNames, templates);
+
+    // L_CLIP(x*, p) over the examples that have an adversarial sample, against their captions' rows of `text`.
+    private Tensor? AdversarialTerm(ClipModel model, IAdversarialSampleSource source, Example[] batch, Tensor text, Parameter logitScale,
+        ImagePreprocessor preprocessor, Device device, long step)
+    {
+        using var choiceGenerator = new Generator(unchecked((ulong)AdversarialDiffusionSampler.KeySeed(Options.Seed, $"choice/{step}")));
+        int[] choices = randint(0, int.MaxValue, [batch.Length], generator: choiceGenerator, dtype: ScalarType.Int64)
+            .data<long>().ToArray().Select(c => (int)c).ToArray();
+        var samples = source.Get(batch, choices);
+        var rows = Enumerable.Range(0, batch.Length).Where(i => samples[i] is not null).ToArray();
+        if (rows.Length == 0) return null;
+        var images = stack(rows.Select(i => LoadPreprocessed(samples[i]!, preprocessor)).ToArray()).to(device);
+        var rowIndex = tensor(rows.Select(i => (long)i).ToArray(), device: device);
+        return ClipContrastiveLoss.Compute(model.EncodeImage(images), text.index_select(0, rowIndex), logitScale);
+    }
+
+    private static Tensor LoadPreprocessed(Tensor image, ImagePreprocessor preprocessor)
+    {
+        using (image) return preprocessor.Preprocess(image);
+    }
+
+    // Epoch e visits the examples in a permutation drawn from a generator seeded by (seed, e): a pure function of the
+    // step, so a resumed run sees exactly the batches the uninterrupted run would have.
+    private int[] BatchIndices(int count, int stepsPerEpoch, long step)
+    {
+        long epoch = step / stepsPerEpoch;
+        int position = (int)(step % stepsPerEpoch);
+        using var generator = new Generator(unchecked((ulong)AdversarialDiffusionSampler.KeySeed(Options.Seed, $"epoch/{epoch}")));
+        long[] order = Seeding.Permutation(generator, count);
+        int size = Math.Min(Options.BatchSize, count);
+        return order.Skip(position * size).Take(size).Select(i => (int)i).ToArray();
+    }
+
+    internal static string CaptionOf(Example example, IReadOnlyList<string>? classNames)
+    {
+        if (example.Caption is { Length: > 0 } caption) return caption;
+        if (example.Label is { } label && classNames is not null && label >= 0 && label < classNames.Count)
+            return ZeroShotClassifier.Prompt(FallbackCaptionTemplate, classNames[label]);
+        throw new ArgumentException($"Example '{example.Key}' has no caption and no label with a class name; ED-SAM needs a caption per image.", nameof(example));
+    }
+}

@@ -1,0 +1,50 @@
+using EdSam.Clip;
+using EdSam.IO;
+using EdSam.Training;
+
+namespace EdSam.Diffusion.Training;
+
+/// <summary>What <see cref="EdSamTrainer.Fit(Data.IDomainDataset, ClipModel, ClipTokenizer, Transport.IAdversarialSampleSource?, IProgress{TrainingProgress}?, CancellationToken)"/> returns.</summary>
+public sealed class EdSamResult
+{
+    internal EdSamResult(ClipModel model, IReadOnlyList<TrainingProgress> history, IReadOnlyList<double> losses, long totalSteps, bool cancelled, string? lastCheckpoint)
+    {
+        Model = model;
+        History = history;
+        Losses = losses;
+        TotalSteps = totalSteps;
+        Cancelled = cancelled;
+        LastCheckpoint = lastCheckpoint;
+    }
+
+    /// <summary>The trained model (the instance passed to <c>Fit</c>, trained in place, left in eval mode).</summary>
+    public ClipModel Model { get; }
+
+    /// <summary>One progress record per step run by this <c>Fit</c> call (after a resume: the steps after it).</summary>
+    public IReadOnlyList<TrainingProgress> History { get; }
+
+    /// <summary>The training loss of every step from the first, including steps restored from a checkpoint.</summary>
+    public IReadOnlyList<double> Losses { get; }
+
+    /// <summary>Steps completed in total (<see cref="Losses"/>.Count).</summary>
+    public long StepsCompleted => Losses.Count;
+
+    /// <summary>The number of steps of the full run (epochs × steps per epoch).</summary>
+    public long TotalSteps { get; }
+
+    /// <summary>True when training stopped early on cancellation (a checkpoint was written when checkpointing is on);
+    /// call <c>Fit</c> again with the same options to continue.</summary>
+    public bool Cancelled { get; }
+
+    /// <summary>The newest checkpoint folder written or restored, or null.</summary>
+    public string? LastCheckpoint { get; }
+
+    /// <summary>Saves the model's weights (OpenAI/OpenCLIP key layout) as a <c>.safetensors</c> file; load it with
+    /// <see cref="ClipModel.FromPretrained(ClipConfig, string, ClipLoadOptions?)"/> and the same config.</summary>
+    /// <param name="path">The file to write.</param>
+    public void Save(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        SafeTensors.Save(path, Model.state_dict());
+    }
+}

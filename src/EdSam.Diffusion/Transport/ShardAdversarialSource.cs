@@ -1,0 +1,68 @@
+using System.Text.Json;
+using EdSam.Data;
+using EdSam.Data.WebDataset;
+using static TorchSharp.torch;
+
+namespace EdSam.Diffusion.Transport;
+
+/// <summary>
+/// Adversarial samples read from WebDataset shards written by <see cref="AugmentationJob"/>, matched to training
+/// examples by the <c>source</c> key in each sample's <c>key.json</c>.
+/// </summary>
+/// <remarks>The shards are indexed once in the constructor; the samples' encoded images stay in memory (PNG bytes,
+/// decoded on use), so this suits augmentation sets up to a few GB. An example with no sample in the shards gets none
+/// (the trainer then uses its real image only).</remarks>
+public sealed class ShardAdversarialSource : IAdversarialSampleSource
+{
+    private readonly Dictionary<string, List<Example>> _bySource = new(StringComparer.Ordinal);
+
+    /// <summary>Reads and indexes the shards.</summary>
+    /// <param name="shards">Shard paths or brace patterns (<c>aug/edsam-{000000..000009}.tar</c>).</param>
+    /// <exception cref="DataInputException">A shard is corrupt, or a sample's JSON has no <c>source</c> string
+    /// (the message names the sample).</exception>
+    public ShardAdversarialSource(IEnumerable<string> shards)
+    {
+        ArgumentNullException.ThrowIfNull(shards);
+        foreach (var sample in new WebDatasetReader(shards))
+        {
+            string? source = null;
+            try
+            {
+                using var json = JsonDocument.Parse(sample.Metadata ?? "{}");
+                if (json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("source", out var value) && value.ValueKind == JsonValueKind.String)
+                    source = value.GetString();
+            }
+            catch (JsonException)
+            {
+            }
+            if (source is null)
+                throw new DataInputException(sample.Image.Description, "the adversarial sample has no \"source\" string in its key.json (was it written by AugmentationJob?).", member: sample.Key + ".json");
+            if (!_bySource.TryGetValue(source, out var list)) _bySource[source] = list = [];
+            list.Add(sample);
+        }
+    }
+
+    /// <summary>Number of source examples that have samples.</summary>
+    public int SourceCount => _bySource.Count;
+
+    /// <summary>Number of samples indexed.</summary>
+    public int SampleCount => _bySource.Values.Sum(l => l.Count);
+
+    /// <summary>The samples of the source example <paramref name="sourceKey"/> (empty when none).</summary>
+    /// <param name="sourceKey">The <see cref="Example.Key"/> of a source example.</param>
+    public IReadOnlyList<Example> SamplesOf(string sourceKey) => _bySource.TryGetValue(sourceKey, out var list) ? list : [];
+
+    /// <inheritdoc />
+    public IReadOnlyList<Tensor?> Get(IReadOnlyList<Example> examples, IReadOnlyList<int> choices)
+    {
+        ArgumentNullException.ThrowIfNull(examples);
+        ArgumentNullException.ThrowIfNull(choices);
+        var images = new Tensor?[examples.Count];
+        for (int i = 0; i < examples.Count; i++)
+        {
+            var samples = SamplesOf(examples[i].Key);
+            images[i] = samples.Count == 0 ? null : samples[choices[i] % samples.Count].Image.Load();
+        }
+        return images;
+    }
+}

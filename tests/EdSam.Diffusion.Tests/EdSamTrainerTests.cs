@@ -1,0 +1,193 @@
+using System.ComponentModel.DataAnnotations;
+using EdSam.Clip;
+using EdSam.Data;
+using EdSam.Diffusion.Tests.TestSupport;
+using EdSam.Diffusion.Transport;
+using EdSam.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace EdSam.Diffusion.Tests;
+
+public sealed class EdSamTrainerTests
+{
+    private static readonly EdSamOptions Fast = new() { Epochs = 2, BatchSize = 4, LearningRate = 1e-3, WarmupSteps = 1, Seed = 7 };
+
+    private static AdversarialDiffusionSampler Sampler(TinyDenoiser denoiser) =>
+        new(new TransportTransformation(denoiser, new TransportOptions { SamplesPerImage = 2, SamplingSteps = 2 }), batchSize: 4);
+
+    private static Tensor[] Weights(ClipModel model) => model.parameters().Select(p => p.detach().clone()).ToArray();
+
+    [Fact]
+    public void Defaults_are_documented_values()
+    {
+        var o = new EdSamOptions();
+        (o.AdversarialWeight, o.Epochs, o.BatchSize, o.LearningRate, o.WarmupSteps, o.WeightDecay).Should().Be((1.0, 10, 32, 1e-5, 100, 0.1));
+        (o.Beta1, o.Beta2, o.Epsilon, o.MaxGradNorm, o.Seed, o.CheckpointEvery, o.KeepLastCheckpoints).Should().Be((0.9, 0.98, 1e-6, 1.0, 0L, 500, 3));
+        o.Device.Should().BeNull();
+        o.CheckpointDirectory.Should().BeNull();
+    }
+
+    [Fact]
+    public void Invalid_options_are_all_reported()
+    {
+        var act = () => new EdSamTrainer(new EdSamOptions { AdversarialWeight = -1, BatchSize = 0, LearningRate = 1e-4, MinLearningRate = 1e-3 });
+        act.Should().Throw<ValidationException>().WithMessage("*AdversarialWeight*").WithMessage("*BatchSize*").WithMessage("*MinLearningRate*");
+    }
+
+    [Fact]
+    public void Loss_decreases_on_a_toy_data_set_with_adversarial_samples()
+    {
+        using var denoiser = new TinyDenoiser();
+        using var model = TinyClip.Create();
+        using var source = new SamplerAdversarialSource(Sampler(denoiser));
+        var examples = ToyData.Examples(8);
+        var result = new EdSamTrainer(Fast with { Epochs = 8 }).Fit(examples, ToyData.ClassNames, model, TinyClip.Tokenize, source);
+
+        result.Losses.Should().HaveCount(16);
+        result.History.Should().HaveCount(16);
+        result.History.Should().OnlyContain(p => p.Metrics!.ContainsKey("adversarial_loss"));
+        result.Losses.TakeLast(4).Average().Should().BeLessThan(result.Losses.Take(4).Average() * 0.8);
+        result.Cancelled.Should().BeFalse();
+        source.Generated.Should().Be(8, "each source example is generated once and then cached");
+    }
+
+    [Fact]
+    public void Weight_zero_is_plain_clip_training()
+    {
+        using var denoiser = new TinyDenoiser();
+        var examples = ToyData.Examples(8);
+        using var withSource = TinyClip.Create();
+        using var plain = TinyClip.Create();
+        using var source = new SamplerAdversarialSource(Sampler(denoiser));
+        var a = new EdSamTrainer(Fast with { AdversarialWeight = 0 }).Fit(examples, null, withSource, TinyClip.Tokenize, source);
+        var b = new EdSamTrainer(Fast).Fit(examples, null, plain, TinyClip.Tokenize, adversarial: null);
+
+        a.Losses.Should().Equal(b.Losses);
+        source.Generated.Should().Be(0);
+        Weights(withSource).Zip(Weights(plain)).Should().OnlyContain(p => p.First.eq(p.Second).all().item<bool>());
+
+        // The first step's loss is CLIP's InfoNCE of the untrained model on the first batch, computed independently.
+        using var fresh = TinyClip.Create();
+        var c = new EdSamTrainer(Fast with { Epochs = 1, AdversarialWeight = 0 }).Fit(examples, null, fresh, TinyClip.Tokenize);
+        c.Losses[0].Should().Be(b.Losses[0]);
+    }
+
+    [Fact]
+    public void Adversarial_term_changes_training_when_weighted()
+    {
+        using var denoiser = new TinyDenoiser();
+        var examples = ToyData.Examples(8);
+        using var m1 = TinyClip.Create();
+        using var m2 = TinyClip.Create();
+        using var source = new SamplerAdversarialSource(Sampler(denoiser));
+        var plain = new EdSamTrainer(Fast with { Epochs = 1 }).Fit(examples, null, m1, TinyClip.Tokenize);
+        var edsam = new EdSamTrainer(Fast with { Epochs = 1 }).Fit(examples, null, m2, TinyClip.Tokenize, source);
+        var step0 = edsam.History[0];
+        step0.Loss.Should().BeApproximately(step0.Metrics!["clip_loss"] + step0.Metrics["adversarial_loss"], 1e-4, "L = L_CLIP(x,p) + 1·L_CLIP(x*,p)");
+        step0.Metrics["clip_loss"].Should().BeApproximately(plain.Losses[0], 1e-5);
+    }
+
+    [Fact]
+    public void Resumed_training_equals_uninterrupted_training()
+    {
+        using var folderA = new TemporaryFolder();
+        using var folderB = new TemporaryFolder();
+        using var denoiser = new TinyDenoiser();
+        var examples = ToyData.Examples(8);
+        using var source = new SamplerAdversarialSource(Sampler(denoiser));
+        using var uninterrupted = TinyClip.Create();
+        var full = new EdSamTrainer(Fast with { CheckpointDirectory = folderA.Path, CheckpointEvery = 3 }).Fit(examples, null, uninterrupted, TinyClip.Tokenize, source);
+
+        using var cts = new CancellationTokenSource();
+        var options = Fast with { CheckpointDirectory = folderB.Path, CheckpointEvery = 100 };
+        using var first = TinyClip.Create();
+        var progress = new SynchronousProgress(p => { if (p.Step == 2) cts.Cancel(); });
+        var stopped = new EdSamTrainer(options).Fit(examples, null, first, TinyClip.Tokenize, source, progress, cts.Token);
+        stopped.Cancelled.Should().BeTrue();
+        stopped.StepsCompleted.Should().Be(2);
+        stopped.LastCheckpoint.Should().EndWith("step-000002");
+
+        torch.manual_seed(999);   // a different global RNG state: the checkpoint must restore it
+        using var second = TinyClip.Create(seed: 12345);
+        var resumed = new EdSamTrainer(options).Fit(examples, null, second, TinyClip.Tokenize, source);
+
+        resumed.History.Should().HaveCount(2);
+        resumed.Losses.Should().Equal(full.Losses);
+        Weights(second).Zip(Weights(uninterrupted)).Should().OnlyContain(p => p.First.eq(p.Second).all().item<bool>());
+    }
+
+    [Fact]
+    public void A_nan_loss_stops_training_with_the_step_and_the_last_good_checkpoint()
+    {
+        using var folder = new TemporaryFolder();
+        using var model = TinyClip.Create();
+        var poisoned = new PoisonedSource(model, poisonAtCall: 2);   // 4 steps: 0, 1 clean; 2 poisoned
+        var act = () => new EdSamTrainer(Fast with { CheckpointDirectory = folder.Path, CheckpointEvery = 1 }).Fit(ToyData.Examples(8), null, model, TinyClip.Tokenize, poisoned);
+        var error = act.Should().Throw<NonFiniteLossException>().Which;
+        error.Step.Should().Be(2);
+        error.LastGoodCheckpoint.Should().EndWith("step-000002");
+        double.IsNaN(error.Loss).Should().BeTrue();
+    }
+
+    [Fact]
+    public void An_example_without_caption_or_class_is_refused_by_key()
+    {
+        using var model = TinyClip.Create();
+        var examples = ToyData.Examples(4);
+        examples[2] = examples[2] with { Caption = null };
+        var act = () => new EdSamTrainer(Fast).Fit(examples, null, model, TinyClip.Tokenize);
+        act.Should().Throw<ArgumentException>().WithMessage("*photo/0002*caption*");
+        // With class names the caption falls back to CLIP's plain prompt.
+        new EdSamTrainer(Fast with { Epochs = 1 }).Fit(examples, ToyData.ClassNames, model, TinyClip.Tokenize).Losses.Should().HaveCount(1);
+    }
+
+    [Fact]
+    public void Fitting_twice_leaks_no_tensors()
+    {
+        using var model = TinyClip.Create();
+        var examples = ToyData.Examples(8);
+        var trainer = new EdSamTrainer(Fast with { Epochs = 1 });
+        trainer.Fit(examples, null, model, TinyClip.Tokenize);
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        trainer.Fit(examples, null, model, TinyClip.Tokenize);
+        trainer.Fit(examples, null, model, TinyClip.Tokenize);
+        DisposeScopeManager.Statistics.ThreadTotalLiveCount.Should().Be(before);
+    }
+
+    [Fact]
+    public void Evaluate_is_the_argmax_of_cosine_similarity_to_the_class_prompts()
+    {
+        using var model = TinyClip.Create();
+        var examples = ToyData.Examples(6);
+        double accuracy = EdSamTrainer.Evaluate(model, TinyClip.Tokenize, examples, ToyData.ClassNames, ["a photo of a {}."]);
+
+        using var scope = NewDisposeScope();
+        var preprocessor = new ImagePreprocessor(ImagePreprocessorOptions.Clip(model.ImageSize));
+        var images = stack(examples.Select(e => preprocessor.Preprocess(e.Image.Load())).ToArray());
+        var imageFeatures = nn.functional.normalize(model.EncodeImage(images).detach(), dim: -1);
+        var textFeatures = nn.functional.normalize(model.EncodeText(TinyClip.Tokenize(ToyData.ClassNames.Select(c => $"a photo of a {c}.").ToArray())).detach(), dim: -1);
+        long[] predicted = imageFeatures.matmul(textFeatures.t()).argmax(-1).data<long>().ToArray();
+        double expected = examples.Where((e, i) => e.Label == predicted[i]).Count() / (double)examples.Length;
+        accuracy.Should().Be(expected);
+    }
+
+    private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+
+    /// <summary>Clean grey images; on call <c>poisonAtCall</c> (0-based, i.e. during that step) it sets CLIP's
+    /// temperature to NaN, as a diverging run would, after the previous step's checkpoint was written.</summary>
+    private sealed class PoisonedSource(ClipModel model, int poisonAtCall) : IAdversarialSampleSource
+    {
+        private int _calls;
+
+        public IReadOnlyList<Tensor?> Get(IReadOnlyList<Example> examples, IReadOnlyList<int> choices)
+        {
+            if (_calls++ == poisonAtCall)
+                using (no_grad()) model.named_parameters().Single(p => p.name == "logit_scale").parameter.fill_(float.NaN);
+            return examples.Select(_ => (Tensor?)full(3, 8, 8, 0.5f)).ToArray();
+        }
+    }
+}
