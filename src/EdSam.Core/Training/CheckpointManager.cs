@@ -25,8 +25,10 @@ namespace EdSam.Training;
 /// <para>The folder is first written as <c>.tmp-step-…</c> and renamed when complete, so a crash never leaves a partial
 /// checkpoint under a real name. After each save only the newest <see cref="CheckpointOptions.KeepLast"/> checkpoints are
 /// kept. One trainer (process) writes a given folder at a time.</para>
-/// <para>Loading reads and validates everything before changing a single tensor, so a failed load leaves the model,
-/// optimiser and generators untouched. CUDA generator states are not saved: determinism is promised on CPU.</para>
+/// <para>Loading reads and validates everything (files, keys, shapes, dtypes, optimiser type and hyper-parameters) before
+/// changing a single tensor, so a failed load leaves the model, optimiser and generators untouched; extra states are
+/// checked by their own <see cref="ICheckpointState.LoadStateDict"/>, which runs first. CUDA generator states are not
+/// saved: determinism is promised on CPU.</para>
 /// </remarks>
 public sealed class CheckpointManager
 {
@@ -131,6 +133,11 @@ public sealed class CheckpointManager
         }
 
         LastCheckpointPath = finalPath;
+        var newer = List().Where(c => c.Step > step).Select(c => Path.GetFileName(c.Path)).ToList();
+        if (newer.Count > 0)
+            _logger?.LogWarning("Saved {Path}, but the folder also holds later checkpoints ({Newer}) from an earlier run; " +
+                                "TryLoadLatest would resume from those. Delete them or use another Directory if this run replaces them.",
+                                finalPath, string.Join(", ", newer));
         Prune(keep: finalPath);
         return finalPath;
     }
@@ -204,15 +211,7 @@ public sealed class CheckpointManager
             throw Incompatible(path, $"the trainer state in {StateFileName} cannot be read as {typeof(TState).Name}: {e.Message}");
         }
 
-        // 2. Apply.
-        using (torch.no_grad())
-        {
-            foreach (var (name, module) in contents.Modules)
-            {
-                var targets = module.state_dict();
-                foreach (var (key, source) in moduleTensors[name]) targets[key].copy_(source);
-            }
-        }
+        // 2. Apply. Extra states first: they validate inside LoadStateDict, so a misfit stops before modules change.
         foreach (var (name, state) in contents.States)
         {
             try
@@ -222,6 +221,14 @@ public sealed class CheckpointManager
             catch (ArgumentException e)
             {
                 throw Incompatible(path, $"{name}.safetensors does not fit the '{name}' state: {e.Message}");
+            }
+        }
+        using (torch.no_grad())
+        {
+            foreach (var (name, module) in contents.Modules)
+            {
+                var targets = module.state_dict();
+                foreach (var (key, source) in moduleTensors[name]) targets[key].copy_(source);
             }
         }
         if (optimizer is not null) OptimizerStateFile.Apply(optimizer, contents.Optimizer!);
@@ -349,7 +356,8 @@ public sealed class CheckpointManager
         foreach (var old in all.Take(Math.Max(0, all.Count - Options.KeepLast)))
             if (!string.Equals(old.Path, keep, StringComparison.Ordinal)) TryDelete(old.Path);
         // Leftovers of crashed saves (never visible as checkpoints) are removed too.
-        foreach (string stale in System.IO.Directory.EnumerateDirectories(Directory, ".tmp-step-*"))
+        foreach (string stale in System.IO.Directory.EnumerateDirectories(Directory, ".tmp-step-*")
+                     .Concat(System.IO.Directory.EnumerateDirectories(Directory, "step-*.old-*")))
             TryDelete(stale);
     }
 

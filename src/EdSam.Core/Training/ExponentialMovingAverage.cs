@@ -26,6 +26,7 @@ public sealed class ExponentialMovingAverage : ICheckpointState, IDisposable
         ArgumentNullException.ThrowIfNull(module);
         if (!(decay >= 0 && decay < 1)) throw new ArgumentOutOfRangeException(nameof(decay), decay, "The EMA decay must be in [0, 1).");
         Decay = decay;
+        using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         foreach (var (key, tensor) in module.state_dict())
             _shadow[key] = tensor.detach().clone().DetachFromDisposeScope();
@@ -88,7 +89,8 @@ public sealed class ExponentialMovingAverage : ICheckpointState, IDisposable
         ModuleTensors.CheckLoad(expected, stateDict, nameof(ExponentialMovingAverage));
         using var noGrad = torch.no_grad();
         foreach (var (key, shadow) in _shadow) shadow.copy_(stateDict[key]);
-        _updates = stateDict[UpdatesKey].to_type(ScalarType.Int64).item<long>();
+        using var updates = stateDict[UpdatesKey].to_type(ScalarType.Int64);
+        _updates = updates.item<long>();
     }
 
     private Tensor? _updatesTensor;

@@ -104,6 +104,9 @@ internal static class OptimizerStateFile
             throw Corrupt(folder, $"{TensorFileName} cannot be read: {e.Message}", e);
         }
 
+        for (int g = 0; g < current.Options.Count; g++) CheckScalars(current.Options[g], file.ParamGroups[g], folder, $"parameter group {g}");
+        for (int i = 0; i < current.State.Count; i++) CheckScalars(current.State[i], file.States[i].Scalars, folder, $"parameter {i}");
+
         var parameters = helper.parameters().ToList();
         for (int i = 0; i < file.States.Count; i++)
         {
@@ -198,6 +201,27 @@ internal static class OptimizerStateFile
             values[member.Name] = JsonSerializer.SerializeToElement(value, Json);
         }
         return values;
+    }
+
+    /// <summary>Checks that every scalar the target needs is present and of the right type, so applying cannot fail half-way.</summary>
+    private static void CheckScalars(object target, Dictionary<string, JsonElement> values, string folder, string owner)
+    {
+        foreach (var member in ScalarMembers(target.GetType()))
+        {
+            if (!values.TryGetValue(member.Name, out var element))
+                throw Incompatible(folder, $"{JsonFileName} lacks '{member.Name}' for {owner} ({target.GetType().FullName}).");
+            var type = member is FieldInfo f ? f.FieldType : ((PropertyInfo)member).PropertyType;
+            try
+            {
+                object? value = element.Deserialize(type, Json);
+                if (value is null && Nullable.GetUnderlyingType(type) is null)
+                    throw new JsonException("null is not allowed here.");
+            }
+            catch (JsonException e)
+            {
+                throw Corrupt(folder, $"{JsonFileName} '{member.Name}' of {owner} is not a valid {type.Name}: {e.Message}", e);
+            }
+        }
     }
 
     private static void WriteScalars(object target, Dictionary<string, JsonElement> values, string folder)

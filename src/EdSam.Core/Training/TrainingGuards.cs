@@ -21,7 +21,8 @@ public static class TrainingGuards
     {
         ArgumentNullException.ThrowIfNull(loss);
         if (loss.numel() != 1) throw new ArgumentException($"The loss must hold one element (shape was [{string.Join(", ", loss.shape)}]).", nameof(loss));
-        double value = loss.to_type(ScalarType.Float64).item<double>();
+        double value;
+        using (torch.NewDisposeScope()) value = loss.detach().to_type(ScalarType.Float64).item<double>();
         if (!double.IsFinite(value)) throw new NonFiniteLossException(step, value, lastGoodCheckpoint);
         return value;
     }

@@ -5,7 +5,7 @@ namespace EdSam.Training;
 
 /// <summary>
 /// The uniform average of snapshots of a module's weights (stochastic weight averaging; SWAD's dense averaging):
-/// <see cref="Add"/> a snapshot after each step inside the averaging window, then <see cref="CopyTo"/> the mean into a
+/// <see cref="Add(TorchSharp.torch.nn.Module)"/> a snapshot after each step inside the averaging window, then <see cref="CopyTo"/> the mean into a
 /// module. Every floating-point entry of <c>state_dict()</c> (parameters and floating buffers) is averaged; integer
 /// buffers take the last snapshot's value.
 /// </summary>
@@ -30,6 +30,7 @@ public sealed class WeightAverager : ICheckpointState, IDisposable
     {
         ArgumentNullException.ThrowIfNull(module);
         ObjectDisposedException.ThrowIf(_disposed, this);
+        using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         if (_sum.Count == 0)
         {
@@ -43,8 +44,7 @@ public sealed class WeightAverager : ICheckpointState, IDisposable
             {
                 if (sum.is_floating_point())
                 {
-                    using var asDouble = current[key].detach().to_type(ScalarType.Float64);
-                    sum.add_(asDouble);
+                    sum.add_(current[key].detach().to_type(ScalarType.Float64));
                 }
                 else
                 {
@@ -53,6 +53,32 @@ public sealed class WeightAverager : ICheckpointState, IDisposable
             }
         }
         Count++;
+    }
+
+    /// <summary>Merges the snapshots of <paramref name="other"/> into this average (as if each had been added here).</summary>
+    /// <param name="other">Another averager over the same architecture; unchanged.</param>
+    /// <exception cref="ArgumentException">The two hold different keys or shapes.</exception>
+    public void Add(WeightAverager other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (other.Count == 0) return;
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        if (_sum.Count == 0)
+        {
+            foreach (var (key, tensor) in other._sum) _sum[key] = tensor.clone().DetachFromDisposeScope();
+        }
+        else
+        {
+            ModuleTensors.CheckLoad(_sum, other._sum, nameof(WeightAverager));
+            foreach (var (key, sum) in _sum)
+            {
+                if (sum.is_floating_point()) sum.add_(other._sum[key]);
+                else sum.copy_(other._sum[key]);
+            }
+        }
+        Count += other.Count;
     }
 
     /// <summary>Writes the mean of all snapshots into <paramref name="module"/> (converted to its dtypes).</summary>
@@ -64,13 +90,13 @@ public sealed class WeightAverager : ICheckpointState, IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (Count == 0) throw new InvalidOperationException("WeightAverager.CopyTo needs at least one snapshot: call Add(module) first.");
         var target = ModuleTensors.Matching(module, _sum, nameof(WeightAverager));
+        using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         foreach (var (key, sum) in _sum)
         {
             if (sum.is_floating_point())
             {
-                using var mean = sum / Count;
-                target[key].copy_(mean);
+                target[key].copy_(sum / Count);
             }
             else
             {
@@ -112,6 +138,7 @@ public sealed class WeightAverager : ICheckpointState, IDisposable
             ModuleTensors.CheckLoad(expected, stateDict, nameof(WeightAverager));
         }
         Reset();
+        using var scope = torch.NewDisposeScope();
         foreach (var (key, tensor) in stateDict)
             if (key != CountKey) _sum[key] = tensor.detach().clone().DetachFromDisposeScope();
         Count = countTensor.to_type(ScalarType.Int64).item<long>();

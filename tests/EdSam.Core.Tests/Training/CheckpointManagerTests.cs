@@ -248,6 +248,25 @@ public sealed class CheckpointManagerTests : IDisposable
     }
 
     [Fact]
+    public void A_damaged_optimizer_json_is_corrupt_and_leaves_the_model_untouched()
+    {
+        using var model = NewModel(1);
+        using var optimizer = torch.optim.AdamW(model.parameters());
+        var manager = Manager();
+        string path = manager.Save(1, Contents(model, optimizer), new State(1));
+        string json = Path.Combine(path, "optimizer.json");
+        File.WriteAllText(json, File.ReadAllText(json).Replace("\"beta1\": 0.9", "\"beta1\": \"high\""));
+        using var other = NewModel(2);
+        using var otherOptimizer = torch.optim.AdamW(other.parameters());
+        var before = Weights(other);
+
+        var act = () => manager.Load<State>(path, Contents(other, otherOptimizer));
+
+        act.Should().Throw<CheckpointException>().Where(e => e.Problem == CheckpointProblem.Corrupt).WithMessage("*optimizer.json*beta1*");
+        Weights(other).Should().BeEquivalentTo(before);
+    }
+
+    [Fact]
     public void Restores_the_default_and_trainer_owned_generators()
     {
         using var model = NewModel(1);
@@ -299,6 +318,17 @@ public sealed class CheckpointManagerTests : IDisposable
         var act = () => manager.TryLoadLatest<State>(new CheckpointContents { Modules = new Dictionary<string, nn.Module> { ["student"] = model } });
 
         act.Should().Throw<CheckpointException>().WithMessage("*no module named 'student'*saved modules: model*");
+    }
+
+    [Fact]
+    public void Saving_behind_a_later_checkpoint_warns_that_resume_would_pick_the_later_one()
+    {
+        var manager = Manager();
+        SaveModel(manager, 20, seed: 1);
+        SaveModel(manager, 10, seed: 2);
+
+        _logger.Entries.Should().ContainSingle(e => e.Level == LogLevel.Warning)
+            .Which.Message.Should().Contain("step-000010").And.Contain("step-000020");
     }
 
     [Theory]

@@ -1,0 +1,497 @@
+using System.Diagnostics;
+using EdSam.Clip;
+using EdSam.Data;
+using EdSam.Data.Augmentation;
+using EdSam.Distillation.Heads;
+using EdSam.Distillation.Losses;
+using EdSam.Distillation.Students;
+using EdSam.Distillation.Swad;
+using EdSam.Training;
+using Microsoft.Extensions.Logging;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace EdSam.Distillation;
+
+/// <summary>
+/// Trains VL2V-ADiP (Addepalli et al., "Leveraging Vision-Language Models for Improving Domain Generalization in Image
+/// Classification", CVPR 2024) — or its VL2V-SD variant, or the ERM/KD baselines — on a leave-one-domain-out split:
+/// <c>new Vl2vAdipTrainer(options).Fit(split)</c>.
+/// </summary>
+/// <remarks>
+/// <para><b>Stage 1, align:</b> the backbone f is frozen (eval mode, BatchNorm statistics fixed); only the projection P
+/// trains. <b>Stage 2, distil:</b> from stage 1's best weights (by source-domain validation accuracy; the SWAD average
+/// competes as a candidate), P and T_c are frozen and the backbone trains. Both minimise
+/// L = λ·(−cos(z, I(x))) + (1−λ)·(−cos(z, T_y)) with z = P(f(x))/‖P(f(x))‖ and I(x) the teacher's normalised embedding of
+/// the <i>same augmented image</i> the student sees.</para>
+/// <para>Each stage keeps SWAD's dense weight average over the validation-loss valley; the final model is the stage-2
+/// average (or the best checkpoint when no valley was found). With <see cref="Vl2vAdipOptions.CheckpointDirectory"/>
+/// set, <c>Fit</c> checkpoints every stage and resumes where an interrupted run stopped, reproducing it exactly on CPU.</para>
+/// </remarks>
+public sealed class Vl2vAdipTrainer
+{
+    /// <summary>Creates the trainer.</summary>
+    /// <param name="options">The recipe; validated here.</param>
+    /// <exception cref="ArgumentException">The options are invalid (every problem is listed).</exception>
+    public Vl2vAdipTrainer(Vl2vAdipOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options;
+    }
+
+    /// <summary>The options in use.</summary>
+    public Vl2vAdipOptions Options { get; }
+
+    /// <summary>Test hook: called with (stage name, true at its start / false at its end, the network).</summary>
+    internal Action<string, bool, nn.Module>? StageObserver { get; set; }
+
+    /// <summary>Splits <paramref name="dataset"/> leaving <paramref name="testDomain"/> out (seeded by <see cref="Vl2vAdipOptions.Seed"/>) and trains.</summary>
+    /// <param name="dataset">A domain-generalization data set.</param>
+    /// <param name="testDomain">The held-out domain, never seen in training.</param>
+    /// <returns>The trained model.</returns>
+    public Vl2vAdipModel Fit(IDomainDataset dataset, string testDomain)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        return Fit(dataset.LeaveOneDomainOut(testDomain, unchecked((int)Options.Seed)));
+    }
+
+    /// <summary>Trains on the split's source domains, selecting and averaging on its in-domain validation examples.</summary>
+    /// <param name="split">The leave-one-domain-out split.</param>
+    /// <returns>The trained model (its <see cref="Vl2vAdipModel.History"/> holds every evaluation and SWAD window).</returns>
+    /// <exception cref="ArgumentException">The split has no training or validation examples, or an example has no label.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; with checkpoints on, a checkpoint of the last step was written first.</exception>
+    /// <exception cref="NonFiniteLossException">The loss became NaN or infinite.</exception>
+    public Vl2vAdipModel Fit(DomainSplit split)
+    {
+        ArgumentNullException.ThrowIfNull(split);
+        if (split.Validation.Count == 0)
+            throw new ArgumentException("The split has no validation examples: VL2V-ADiP selects and averages models on the source domains' held-out examples.", nameof(split));
+        foreach (string domain in split.SourceDomains)
+            if (!split.TrainByDomain.TryGetValue(domain, out var examples) || examples.Count == 0)
+                throw new ArgumentException($"Source domain '{domain}' has no training examples.", nameof(split));
+
+        var run = new Run(Options, split, StageObserver);
+        try
+        {
+            return run.Train();
+        }
+        catch
+        {
+            run.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The state of one Fit call: the teacher, the network, the text classifier and the stages.</summary>
+    private sealed class Run : IDisposable
+    {
+        private readonly Vl2vAdipOptions _options;
+        private readonly DomainSplit _split;
+        private readonly ClipModel _teacher;
+        private readonly Device _device;
+        private readonly ILogger? _logger;
+        private readonly int _size;
+        private readonly Normalize _studentNormalization;
+        private readonly List<Vl2vAdipEvaluation> _evaluations = [];
+        private readonly List<Vl2vAdipStageSummary> _summaries = [];
+        private DistillationNetwork? _network;
+        private TextClassifierHead? _textHead;
+        private Tensor? _validationTeacher;
+        private readonly Action<string, bool, nn.Module>? _observer;
+
+        public Run(Vl2vAdipOptions options, DomainSplit split, Action<string, bool, nn.Module>? observer)
+        {
+            _observer = observer;
+            _options = options;
+            _split = split;
+            _teacher = options.Teacher!;
+            _device = options.Device ?? CPU;
+            _logger = options.Logger;
+            _size = _teacher.ImageSize;
+            _studentNormalization = options.Method == DistillationMethod.Vl2vSd ? Normalize.Clip : options.StudentNormalization;
+        }
+
+        private DistillationMethod Method => _options.Method;
+
+        public Vl2vAdipModel Train()
+        {
+            _teacher.to(_device);
+            _teacher.eval();
+            Seeding.Seed(_options.Seed).Dispose();
+
+            if (Method != DistillationMethod.Erm)
+            {
+                var tokenize = _options.Tokenize ?? (prompts => _options.Tokenizer!.Tokenize(prompts, _teacher.ContextLength, truncate: true));
+                var templates = _options.Templates ?? TextClassifier.Templates(_options.Prompts, _split.SourceDomains);
+                _textHead = TextClassifier.Create(_teacher, tokenize, _split.ClassNames, templates);
+                _textHead.to(_device);
+                _validationTeacher = TeacherEmbeddings(_split.Validation);
+            }
+            _network = BuildNetwork();
+
+            if (Method == DistillationMethod.Vl2vAdip)
+            {
+                RunStage(Stage.Align);
+                RunStage(Stage.Distill);
+            }
+            else
+            {
+                RunStage(Stage.Distill);
+            }
+
+            _network.eval();
+            _validationTeacher?.Dispose();
+            _validationTeacher = null;
+            if (Method == DistillationMethod.KnowledgeDistillation)
+            {
+                // KD's teacher logits were a training signal only: the baseline predicts with its linear head.
+                _textHead?.Dispose();
+                _textHead = null;
+            }
+            var history = new Vl2vAdipHistory(_evaluations.ToArray(), _summaries.ToArray());
+            return new Vl2vAdipModel(Method, Method == DistillationMethod.Vl2vSd ? null : _options.Student,
+                Method == DistillationMethod.Vl2vSd ? _teacher.Config : null, _network, _textHead, _split.ClassNames.ToArray(),
+                _size, _studentNormalization, history);
+        }
+
+        private DistillationNetwork BuildNetwork()
+        {
+            if (Method == DistillationMethod.Vl2vSd)
+                return new DistillationNetwork(ClipImageStudent.FromTeacher(_teacher), null);
+
+            var backbone = StudentFactory.Create(_options.Student, new StudentOptions
+            {
+                WeightsPath = _options.StudentWeightsPath,
+                Seed = _options.Seed,
+                ImageSize = _size,
+                Logger = _logger,
+            });
+            nn.Module<Tensor, Tensor> head = Method == DistillationMethod.Vl2vAdip
+                ? new AlignHead(backbone.FeatureDim, _teacher.EmbedDim)
+                : new LinearHead(backbone.FeatureDim, _split.ClassNames.Count);
+            var network = new DistillationNetwork(backbone, head);
+            network.to(_device);
+            return network;
+        }
+
+        /// <summary>Normalised teacher embeddings of un-augmented images <c>[N, D]</c>: from the cache file when configured, else computed once per Fit.</summary>
+        private Tensor TeacherEmbeddings(IReadOnlyList<Example> examples)
+        {
+            if (_options.TeacherCachePath is { } cachePath)
+            {
+                var byKey = examples.GroupBy(e => e.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+                var identity = _options.TeacherIdentity! with
+                {
+                    Preprocessing = $"{_options.TeacherIdentity!.Preprocessing}; EdSam VL2V-ADiP evaluation: resize {_size} + centre crop {_size}, CLIP mean/std",
+                };
+                var transform = DistillationData.Evaluation(_size);
+                using var cache = TeacherEmbeddingCache.LoadOrBuild(cachePath, identity, examples.Select(e => e.Key).ToArray(),
+                    keys =>
+                    {
+                        using var scope = NewDisposeScope();
+                        var images = DistillationData.LoadImages(keys.Select(k => byKey[k]).ToArray(), transform, _ => 0, _device, _options.Workers);
+                        return scope.MoveToOuter(DistillationData.Normalized(images, Normalize.Clip));
+                    },
+                    _teacher, new TeacherCacheOptions { BatchSize = _options.EvaluationBatchSize, Logger = _logger }, _options.CancellationToken);
+                using var raw = cache.Get(examples.Select(e => e.Key).ToArray());
+                using var onDevice = raw.to(_device);
+                return nn.functional.normalize(onDevice, dim: -1);
+            }
+
+            var rows = new List<Tensor>();
+            try
+            {
+                DistillationData.ForEachBatch(examples, _size, _options.EvaluationBatchSize, _device, (_, _, images) =>
+                {
+                    using var noGrad = no_grad();
+                    rows.Add(TeacherEmbed(images).DetachFromDisposeScope());
+                }, _options.CancellationToken, _options.Workers);
+                return cat(rows, 0);
+            }
+            finally
+            {
+                foreach (var row in rows) row.Dispose();
+            }
+        }
+
+        /// <summary>I(x): the teacher's L2-normalised image embedding of pixels in [0, 1] (no gradient; call under no_grad).</summary>
+        private Tensor TeacherEmbed(Tensor images01) =>
+            nn.functional.normalize(_teacher.EncodeImage(DistillationData.Normalized(images01, Normalize.Clip)).to(ScalarType.Float32), dim: -1);
+
+        private enum Stage { Align, Distill }
+
+        private string StageName(Stage stage) => stage == Stage.Align ? "align" : Method switch
+        {
+            DistillationMethod.Erm => "erm",
+            DistillationMethod.KnowledgeDistillation => "kd",
+            _ => "distill",
+        };
+
+        /// <summary>Sets train/eval modes and requires_grad for a stage; returns the trainable parameters and the module SWAD averages.</summary>
+        private (List<Parameter> Trainable, nn.Module Averaged) Configure(Stage stage)
+        {
+            var network = _network!;
+            var backbone = network.Backbone;
+            var head = network.Head;
+            foreach (var p in network.parameters()) p.requires_grad = false;
+            if (stage == Stage.Align)
+            {
+                // Stage 1: the backbone is a fixed feature extractor (eval mode: BatchNorm statistics and dropout fixed).
+                backbone.FreezeBatchNorm();
+                backbone.eval();
+                head!.train();
+                foreach (var p in head.parameters()) p.requires_grad = true;
+                return (head.parameters().ToList(), head);
+            }
+
+            backbone.train();
+            if (backbone is ClipImageStudent clip)
+            {
+                var visual = clip.VisualParameters().ToList();
+                foreach (var p in visual) p.requires_grad = true;
+                return (visual, backbone);
+            }
+
+            // BatchNorm stays in eval mode (running statistics frozen, as DomainBed/SWAD train ResNets); its affine
+            // parameters and everything else in the backbone train.
+            backbone.FreezeBatchNorm();
+            foreach (var p in backbone.parameters()) p.requires_grad = true;
+            if (Method == DistillationMethod.Vl2vAdip)
+            {
+                head!.eval(); // stage 2: P and T_c are frozen
+                return (backbone.parameters().ToList(), backbone);
+            }
+            head!.train();
+            foreach (var p in head.parameters()) p.requires_grad = true;
+            return (network.parameters().ToList(), network);
+        }
+
+        private void RunStage(Stage stage)
+        {
+            string name = StageName(stage);
+            int steps = stage == Stage.Align ? _options.AlignSteps : _options.DistillSteps;
+            int checkpointEvery = _options.CheckpointEvery ?? _options.EvaluateEvery;
+            var (trainable, averaged) = Configure(stage);
+
+            using var optimizer = optim.Adam(trainable, lr: _options.LearningRate, weight_decay: _options.WeightDecay);
+            using var swad = _options.UseSwad ? new SwadAccumulator(_options.Swad) : null;
+            using var best = new ModuleSnapshot();
+            var states = new Dictionary<string, ICheckpointState> { ["best"] = best };
+            if (swad is not null) states["swad"] = swad;
+            var contents = new CheckpointContents
+            {
+                Modules = new Dictionary<string, nn.Module> { ["network"] = _network! },
+                Optimizer = optimizer,
+                States = states,
+            };
+            var manager = _options.CheckpointDirectory is { } dir
+                ? new CheckpointManager(new CheckpointOptions { Directory = Path.Combine(dir, name), Logger = _logger })
+                : null;
+
+            var state = new StageState();
+            if (manager?.TryLoadLatest<StageState>(contents) is { } loaded)
+            {
+                state = loaded.TrainerState;
+                swad?.RestoreLosses(state.SwadLosses);
+                _logger?.LogInformation("Stage {Stage}: resumed from {Path} at step {Step}.", name, loaded.Path, loaded.Step);
+            }
+            if (state.Completed)
+            {
+                _evaluations.AddRange(state.Evaluations);
+                if (state.Summary is not null) _summaries.Add(state.Summary);
+                return;
+            }
+
+            _observer?.Invoke(name, true, _network!);
+            var clock = Stopwatch.StartNew();
+            var transform = _options.Augment ? DistillationData.Training(_size) : DistillationData.Evaluation(_size);
+            int stageIndex = stage == Stage.Align ? 0 : 1;
+            var sampler = PerDomainBatchSampler.ForTraining(_split, _options.BatchSizePerDomain, DistillationData.Seed(_options.Seed, stageIndex, 0, 0));
+            // The sampler is a pure function of its seed: skipping the completed steps restores the data order.
+            using var batches = sampler.Skip((int)state.Step).GetEnumerator();
+            for (long step = state.Step; step < steps; step++)
+            {
+                batches.MoveNext();
+                double lossValue;
+                using (var scope = NewDisposeScope())
+                {
+                    var examples = batches.Current.SelectMany(d => d).ToArray();
+                    long current = step;
+                    var images = DistillationData.LoadImages(examples, transform,
+                        i => DistillationData.Seed(_options.Seed, stageIndex + 2, current, i), _device, _options.Workers);
+                    var labels = DistillationData.Labels(examples, _device);
+                    var loss = TrainingLoss(stage, images, labels);
+                    lossValue = TrainingGuards.EnsureFiniteLoss(loss, step + 1, manager?.LastCheckpointPath);
+                    optimizer.zero_grad();
+                    loss.backward();
+                    optimizer.step();
+                }
+                swad?.AddStep(averaged);
+                long done = step + 1;
+                state.Step = done;
+
+                Dictionary<string, double>? metrics = null;
+                if (done % _options.EvaluateEvery == 0 || done == steps)
+                {
+                    var (accuracy, validationLoss) = Validate(stage);
+                    Configure(stage);
+                    var evaluation = new Vl2vAdipEvaluation(name, done, accuracy, validationLoss);
+                    state.Evaluations.Add(evaluation);
+                    swad?.OnEvaluation(validationLoss);
+                    state.SwadLosses.Add(validationLoss);
+                    if (accuracy > state.BestAccuracy)
+                    {
+                        best.Capture(averaged);
+                        state.BestAccuracy = accuracy;
+                        state.BestStep = done;
+                    }
+                    metrics = new() { ["val_accuracy"] = accuracy, ["val_loss"] = validationLoss };
+                    _logger?.LogInformation("Stage {Stage} step {Step}/{Total}: loss {Loss:F4}, validation accuracy {Accuracy:P2}, validation loss {ValidationLoss:F4}, SWAD {Phase}.",
+                        name, done, steps, lossValue, accuracy, validationLoss, swad?.Window.Phase.ToString() ?? "off");
+                }
+
+                var elapsed = TimeSpan.FromSeconds(state.ElapsedSeconds) + clock.Elapsed;
+                _options.Progress?.Report(new TrainingProgress(name, done, steps, lossValue, _options.LearningRate, elapsed, metrics));
+
+                bool cancelled = _options.CancellationToken.IsCancellationRequested;
+                if (manager is not null && done < steps && (done % checkpointEvery == 0 || cancelled))
+                {
+                    double before = state.ElapsedSeconds; // time of earlier runs; this run's clock keeps going
+                    state.ElapsedSeconds = elapsed.TotalSeconds;
+                    manager.Save(done, contents, state);
+                    state.ElapsedSeconds = before;
+                }
+                _options.CancellationToken.ThrowIfCancellationRequested();
+            }
+
+            state.Summary = Finish(stage, name, averaged, swad, best, state);
+            state.Completed = true;
+            state.ElapsedSeconds += clock.Elapsed.TotalSeconds;
+            _evaluations.AddRange(state.Evaluations);
+            _summaries.Add(state.Summary);
+            manager?.Save(steps, contents, state);
+            _observer?.Invoke(name, false, _network!);
+        }
+
+        /// <summary>Chooses the stage's weights: the SWAD average when a valley was found (for stage 1 only if it validates at least as well as the best checkpoint), else the best checkpoint.</summary>
+        private Vl2vAdipStageSummary Finish(Stage stage, string name, nn.Module averaged, SwadAccumulator? swad, ModuleSnapshot best, StageState state)
+        {
+            long? startStep = null, endStep = null;
+            double? swadAccuracy = null;
+            long averagedSteps = 0;
+            string used = "best";
+            if (swad is not null && swad.Window.Start is int start)
+            {
+                averagedSteps = swad.AveragedSteps;
+                startStep = start == 0 ? 1 : state.Evaluations[start - 1].Step + 1;
+                int lastIndex = (swad.Window.End ?? state.Evaluations.Count) - 1;
+                endStep = state.Evaluations[lastIndex].Step;
+                if (swad.TryCopyAverageTo(averaged))
+                {
+                    swadAccuracy = Validate(stage).Accuracy;
+                    used = "swad";
+                }
+            }
+            bool preferBest = used == "best" || (stage == Stage.Align && state.BestAccuracy > swadAccuracy);
+            if (preferBest && !best.IsEmpty)
+            {
+                best.CopyTo(averaged);
+                used = "best";
+            }
+            _logger?.LogInformation("Stage {Stage} done: kept the {Used} weights (best step {BestStep}, accuracy {Best:P2}; SWAD {Swad}).",
+                name, used, state.BestStep, state.BestAccuracy, swadAccuracy is null ? "no valley" : $"{averagedSteps} steps, accuracy {swadAccuracy:P2}");
+            return new Vl2vAdipStageSummary(name, startStep, endStep, averagedSteps, swadAccuracy, state.BestStep, state.BestAccuracy, used);
+        }
+
+        private Tensor TrainingLoss(Stage stage, Tensor images01, Tensor labels)
+        {
+            var network = _network!;
+            var studentInput = DistillationData.Normalized(images01, _studentNormalization);
+            if (Method == DistillationMethod.Erm)
+                return nn.functional.cross_entropy(network.call(studentInput), labels);
+
+            Tensor teacherImage;
+            using (no_grad()) teacherImage = TeacherEmbed(images01); // the same augmented view the student sees
+            if (Method == DistillationMethod.KnowledgeDistillation)
+                return KnowledgeDistillationLoss.Compute(network.call(studentInput), _textHead!.call(teacherImage), labels,
+                    _options.KdTemperature, _options.KdWeight);
+
+            Tensor z;
+            if (stage == Stage.Align)
+            {
+                Tensor features;
+                using (no_grad()) features = network.Backbone.call(studentInput);
+                z = network.Head!.call(features);
+            }
+            else
+            {
+                z = network.call(studentInput);
+            }
+            var classText = _textHead!.ClassEmbeddings.index_select(0, labels);
+            return Vl2vAdipLoss.Compute(z, teacherImage, classText, _options.Lambda);
+        }
+
+        /// <summary>Accuracy and the stage's loss on the un-augmented validation split.</summary>
+        private (double Accuracy, double Loss) Validate(Stage stage)
+        {
+            var network = _network!;
+            network.eval();
+            long right = 0;
+            double lossSum = 0;
+            using (no_grad())
+            {
+                DistillationData.ForEachBatch(_split.Validation, _size, _options.EvaluationBatchSize, _device, (start, slice, images) =>
+                {
+                    var labels = DistillationData.Labels(slice, _device);
+                    var output = network.call(DistillationData.Normalized(images, _studentNormalization));
+                    Tensor logits, loss;
+                    if (_textHead is null)
+                    {
+                        logits = output;
+                        loss = nn.functional.cross_entropy(output, labels);
+                    }
+                    else
+                    {
+                        var teacher = _validationTeacher!.narrow(0, start, slice.Count);
+                        if (Method == DistillationMethod.KnowledgeDistillation)
+                        {
+                            logits = output;
+                            loss = KnowledgeDistillationLoss.Compute(output, _textHead.call(teacher), labels, _options.KdTemperature, _options.KdWeight);
+                        }
+                        else
+                        {
+                            logits = _textHead.call(output);
+                            loss = Vl2vAdipLoss.Compute(output, teacher, _textHead.ClassEmbeddings.index_select(0, labels), _options.Lambda);
+                        }
+                    }
+                    right += logits.argmax(-1).eq(labels).sum().item<long>();
+                    lossSum += loss.item<float>() * slice.Count;
+                }, _options.CancellationToken, _options.Workers);
+            }
+            int count = _split.Validation.Count;
+            return ((double)right / count, lossSum / count);
+        }
+
+        public void Dispose()
+        {
+            _network?.Dispose();
+            _textHead?.Dispose();
+            _validationTeacher?.Dispose();
+        }
+    }
+
+    /// <summary>The JSON part of a stage checkpoint.</summary>
+    private sealed class StageState
+    {
+        public long Step { get; set; }
+        public double ElapsedSeconds { get; set; }
+        public List<Vl2vAdipEvaluation> Evaluations { get; set; } = [];
+        public List<double> SwadLosses { get; set; } = [];
+        public double BestAccuracy { get; set; } = -1;
+        public long BestStep { get; set; }
+        public bool Completed { get; set; }
+        public Vl2vAdipStageSummary? Summary { get; set; }
+    }
+}
