@@ -31,6 +31,13 @@ internal static class CommandRunner
             console.Error.WriteLine($"edsam {name}: cancelled; completed work is kept.");
             return ExitCodes.Cancelled;
         }
+        catch (System.ComponentModel.DataAnnotations.ValidationException e)
+        {
+            // Options records report every invalid property at once; the properties mirror the command's options.
+            console.Error.WriteLine($"error: invalid options: {e.Message}");
+            console.Error.WriteLine($"Run 'edsam {name} --help' for usage.");
+            return ExitCodes.UsageError;
+        }
         catch (CliUsageException e)
         {
             console.Error.WriteLine($"error: {e.Message}");
@@ -56,7 +63,8 @@ internal static class CommandRunner
         FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException
         or SafeTensorsFormatException or ClipConfigException or ClipCheckpointException or ClipPretrainedException
         or HubException or DataInputException or ImageDecodeException or CliInputException or NotSupportedException
-        or FormatException;
+        or FormatException or InvalidDataException or EdSam.Diffusion.Models.CheckpointMismatchException
+        or EdSam.Distillation.Students.StateDictMismatchException;
 }
 
 /// <summary>The user's input cannot be used (a tokenizer that does not fit the model, an empty label list in a

@@ -17,7 +17,7 @@ public static class EdSamCommandLine
     public static RootCommand Build(TextWriter output, TextWriter error)
     {
         var console = new CliConsole(output, error);
-        var root = new RootCommand("EdSam: CLIP zero-shot classification, embeddings, checkpoint conversion and evaluation.")
+        var root = new RootCommand("EdSam: CLIP zero-shot classification, embeddings, evaluation and checkpoint conversion; ED-SAM augmentation and training; VL2V-ADiP distillation.")
         {
             CommonOptions.Verbose,
         };
@@ -25,6 +25,9 @@ public static class EdSamCommandLine
         root.Add(EmbedCommand.Create(console));
         root.Add(EvalCommand.Create(console));
         root.Add(ConvertCommand.Create(console));
+        root.Add(AugmentCommand.Create(console));
+        root.Add(TrainCommand.Create(console));
+        root.Add(DistillCommand.Create(console));
         return root;
     }
 

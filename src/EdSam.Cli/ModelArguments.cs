@@ -14,8 +14,13 @@ namespace EdSam.Cli;
 internal sealed class ModelArguments
 {
     /// <summary>Creates the options and adds them to <paramref name="command"/>.</summary>
-    public ModelArguments(Command command)
+    /// <param name="command">The command that takes a CLIP model.</param>
+    /// <param name="required">Whether <c>--model</c> must be given.</param>
+    /// <param name="description">The <c>--model</c> help text, when the default does not fit the command.</param>
+    public ModelArguments(Command command, bool required = true, string? description = null)
     {
+        Model.Required = required;
+        if (description is not null) Model.Description = description;
         command.Add(Model);
         command.Add(Weights);
         command.Add(Tokenizer);
@@ -39,6 +44,9 @@ internal sealed class ModelArguments
     {
         Description = "Tokenizer: bpe_simple_vocab_16e6.txt.gz, or vocab.json with merges.txt beside it (default: found next to the model).",
     };
+
+    /// <summary>True when <c>--model</c> was given.</summary>
+    public bool IsGiven(ParseResult parse) => parse.GetValue(Model) is not null;
 
     /// <summary>Loads the model named by the parsed options.</summary>
     /// <exception cref="FileNotFoundException">A named file does not exist (the message names the option and path).</exception>

@@ -11,6 +11,12 @@ public sealed class CommandLineTests
         { "embed", ["--model", "--weights", "--tokenizer", "--images", "--texts", "--out", "--batch-size", "--shard-index", "--shard-count"] },
         { "eval", ["--model", "--weights", "--tokenizer", "--data", "--domain", "--template", "--batch-size", "--max-per-domain", "--json"] },
         { "convert", ["--in", "--out", "--to", "--dtype"] },
+        { "augment", ["--diffusion", "--data", "--out", "--samples-per-image", "--rho", "--start-alpha-cumprod", "--sampling-steps", "--eta", "--guidance-scale",
+            "--guided", "--model", "--seed", "--batch-size", "--source-per-shard", "--shard-prefix", "--shard-index", "--shard-count"] },
+        { "train", ["--model", "--weights", "--tokenizer", "--data", "--test-domain", "--adversarial", "--out", "--epochs", "--batch-size", "--lr",
+            "--warmup-steps", "--weight-decay", "--adversarial-weight", "--seed", "--checkpoints", "--checkpoint-every"] },
+        { "distill", ["--model", "--data", "--test-domain", "--out", "--method", "--student", "--student-weights", "--align-steps", "--distill-steps",
+            "--batch-size-per-domain", "--lr", "--lambda", "--evaluate-every", "--no-swad", "--no-augment", "--seed", "--checkpoints", "--checkpoint-every"] },
     };
 
     [Theory]
@@ -30,7 +36,7 @@ public sealed class CommandLineTests
         var result = CliRun.Invoke("--help");
 
         result.ExitCode.Should().Be(0);
-        result.Out.Should().ContainAll("zero-shot", "embed", "eval", "convert");
+        result.Out.Should().ContainAll("zero-shot", "embed", "eval", "convert", "augment", "train", "distill");
     }
 
     [Theory]

@@ -12,7 +12,7 @@ public sealed class EmbedCommandTests
     public void Image_embeddings_are_normalised_keyed_and_equal_the_library_s()
     {
         using var temp = new TempFolder();
-        string modelFolder = TestModels.WriteFullVocabModelFolder(temp.File("model"));
+        string modelFolder = TestModels.FullVocabModelFolder();
         string[] images =
         [
             TestModels.WriteSolidPng(temp.File("imgs/1.png"), 0.9f, 0.2f, 0.1f),
@@ -45,7 +45,7 @@ public sealed class EmbedCommandTests
     public void Text_embeddings_equal_the_library_s()
     {
         using var temp = new TempFolder();
-        string modelFolder = TestModels.WriteFullVocabModelFolder(temp.File("model"));
+        string modelFolder = TestModels.FullVocabModelFolder();
         File.WriteAllLines(temp.File("texts.txt"), ["a photo of a cat", "", "a diagram of a dog"]);
         string output = temp.File("texts.safetensors");
 

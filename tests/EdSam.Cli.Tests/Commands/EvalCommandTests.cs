@@ -10,7 +10,7 @@ public sealed class EvalCommandTests
     public void Per_domain_accuracy_equals_the_library_classifier_s()
     {
         using var temp = new TempFolder();
-        string modelFolder = TestModels.WriteFullVocabModelFolder(temp.File("model"));
+        string modelFolder = TestModels.FullVocabModelFolder();
         string data = temp.File("data");
         string[] domains = ["art", "photo"];
         string[] classes = ["blue", "red"];
@@ -50,7 +50,7 @@ public sealed class EvalCommandTests
     public void The_table_names_each_selected_domain_and_an_unknown_domain_is_a_usage_error()
     {
         using var temp = new TempFolder();
-        string modelFolder = TestModels.WriteFullVocabModelFolder(temp.File("model"));
+        string modelFolder = TestModels.FullVocabModelFolder();
         foreach (string domain in new[] { "d1", "d2" })
             foreach (string cls in new[] { "x", "y" })
                 TestModels.WriteSolidPng(Path.Combine(temp.File("data"), domain, cls, "0.png"), 0.5f, 0.5f, cls == "x" ? 0 : 1);

@@ -42,7 +42,7 @@ public sealed class ZeroShotCommandTests
     public void Probabilities_match_the_library_classifier_on_a_full_vocabulary_model()
     {
         using var temp = new TempFolder();
-        string modelFolder = TestModels.WriteFullVocabModelFolder(temp.File("model"));
+        string modelFolder = TestModels.FullVocabModelFolder();
         string[] images =
         [
             TestModels.WriteSolidPng(temp.File("red.png"), 0.9f, 0.1f, 0.1f),
@@ -84,7 +84,7 @@ public sealed class ZeroShotCommandTests
     public void Plain_output_has_one_line_per_image_with_the_top_label()
     {
         using var temp = new TempFolder();
-        string modelFolder = TestModels.WriteFullVocabModelFolder(temp.File("model"));
+        string modelFolder = TestModels.FullVocabModelFolder();
         Directory.CreateDirectory(temp.File("imgs"));
         TestModels.WriteSolidPng(temp.File("imgs/a.png"), 1, 0, 0);
         TestModels.WriteSolidPng(temp.File("imgs/b.png"), 0, 0, 1);

@@ -20,9 +20,22 @@ public static class TestModels
         }
         """;
 
-    /// <summary>Writes an OpenCLIP-layout model folder (config, weights, the BPE file from the shared fixtures)
-    /// into <paramref name="folder"/>; skips the test where the fixtures are absent.</summary>
-    public static string WriteFullVocabModelFolder(string folder)
+    private static readonly Lazy<string> SharedModelFolder = new(() =>
+    {
+        string folder = Path.Combine(Path.GetTempPath(), $"edsam-cli-model-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Directory.Delete(folder, true); } catch (IOException) { } };
+        return WriteModelFolder(folder);
+    }, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>The OpenCLIP-layout model folder (config, weights, the BPE file from the shared fixtures), written once
+    /// per test run and shared read-only (commands only read it); skips the test where the fixtures are absent.</summary>
+    public static string FullVocabModelFolder()
+    {
+        SharedFixtures.Clip("bpe_simple_vocab_16e6.txt.gz");
+        return SharedModelFolder.Value;
+    }
+
+    private static string WriteModelFolder(string folder)
     {
         string bpe = SharedFixtures.Clip("bpe_simple_vocab_16e6.txt.gz");
         Directory.CreateDirectory(folder);
@@ -35,7 +48,7 @@ public static class TestModels
         return folder;
     }
 
-    /// <summary>Loads the model <see cref="WriteFullVocabModelFolder"/> wrote, straight from its weights file.</summary>
+    /// <summary>Loads the model of <see cref="FullVocabModelFolder"/>, straight from its weights file.</summary>
     public static ClipModel LoadFullVocabModel(string folder)
     {
         var model = ClipModel.FromPretrained(ClipConfig.FromJsonText(FullVocabConfigJson, "test config"), Path.Combine(folder, ClipPretrained.OpenClipWeightsFile));
@@ -43,10 +56,25 @@ public static class TestModels
         return model;
     }
 
+    /// <summary>Writes a DomainBed folder <c>root/domain/class/i.png</c> of small coloured images (class 0 reddish,
+    /// class 1 bluish, domains differ in brightness and size).</summary>
+    public static string WriteDomainBed(string root, string[] domains, string[] classes, int perClass)
+    {
+        for (int d = 0; d < domains.Length; d++)
+            for (int c = 0; c < classes.Length; c++)
+                for (int i = 0; i < perClass; i++)
+                {
+                    float shade = 0.4f + 0.5f * (d + 1) / domains.Length;
+                    WriteSolidPng(Path.Combine(root, domains[d], classes[c], $"{i}.png"), c == 0 ? shade : 0.1f * i, 0.2f, c == 1 ? shade : 0.1f * i, 24 + 4 * d, 28 + i);
+                }
+        return root;
+    }
+
     /// <summary>Writes a solid-colour PNG of the given size; <paramref name="rgb"/> in [0, 1].</summary>
     public static string WriteSolidPng(string path, float r, float g, float b, int height = 40, int width = 48)
     {
         using var pixels = tensor(new[] { r, g, b }).reshape(3, 1, 1).expand(3, height, width).contiguous();
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         ImageEncoder.SavePng(path, pixels);
         return path;
     }
