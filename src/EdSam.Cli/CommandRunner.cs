@@ -28,7 +28,7 @@ internal static class CommandRunner
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            console.Error.WriteLine($"edsam {name}: cancelled; completed work is kept.");
+            console.Error.WriteLine($"edsam {name}: cancelled. Completed work (shards, checkpoints) is kept; run the same command again to resume.");
             return ExitCodes.Cancelled;
         }
         catch (System.ComponentModel.DataAnnotations.ValidationException e)

@@ -13,8 +13,7 @@ internal static class AugmentCommand
     public static Command Create(CliConsole console)
     {
         var command = new Command("augment",
-            "Generate ED-SAM adversarial samples offline: each source image is diffused to the ᾱ=½ step, transported by α ~ U(−ρ, ρ) and decoded, " +
-            "M times. Output shards are WebDataset tars; with --shard-index/--shard-count several workers split the shards, and a rerun skips shards already complete.");
+            "Write ED-SAM adversarial samples (M per image) as WebDataset shards; workers split the shards, reruns skip complete ones.");
         var diffusion = new Option<string>("--diffusion") { Description = "Folder of the trained diffusion model (UNet2D.Save: config, scheduler, weights).", Required = true };
         var data = new Option<string[]>("--data", "-d")
         {

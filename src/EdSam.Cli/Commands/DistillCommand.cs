@@ -14,8 +14,7 @@ internal static class DistillCommand
     public static Command Create(CliConsole console)
     {
         var command = new Command("distill",
-            "Distil a CLIP teacher into a student backbone with VL2V-ADiP (or VL2V-SD, ERM, KD baselines), training on every domain but --test-domain. " +
-            "With --checkpoints, an interrupted run resumes from the newest checkpoint when started again.");
+            "Distil a CLIP teacher into a small student with VL2V-ADiP, leaving --test-domain out; resumes from --checkpoints.");
         var model = new ModelArguments(command, description: "The CLIP teacher: a folder or hub repo id, or a config JSON / architecture name with --weights.");
         var data = new Option<string>("--data", "-d")
         {

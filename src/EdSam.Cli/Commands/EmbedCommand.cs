@@ -15,8 +15,7 @@ internal static class EmbedCommand
     public static Command Create(CliConsole console)
     {
         var command = new Command("embed",
-            "Embed images or texts with a CLIP model. Writes 'embeddings' [N, embed_dim] (float32, L2-normalised) to a safetensors file; " +
-            "the metadata holds the model id, the kind, and the keys (JSON array) in row order.");
+            "Write L2-normalised CLIP embeddings of images or texts to a safetensors file ('embeddings' [N, embed_dim]; keys and model id in its metadata).");
         var model = new ModelArguments(command);
         var images = new Option<string[]>("--images")
         {

@@ -14,8 +14,7 @@ internal static class TrainCommand
     public static Command Create(CliConsole console)
     {
         var command = new Command("train",
-            "Fine-tune a CLIP with ED-SAM: contrastive loss on real images plus, weighted by --adversarial-weight, on the adversarial samples from 'edsam augment'. " +
-            "With --checkpoints, an interrupted run (Ctrl+C, crash) resumes from the newest checkpoint when started again.");
+            "Fine-tune a CLIP with ED-SAM on real images and 'edsam augment' samples; resumes from --checkpoints.");
         var model = new ModelArguments(command, description: "The CLIP to fine-tune: a folder or hub repo id, or a config JSON / architecture name with --weights.");
         var data = new Option<string>("--data", "-d")
         {
