@@ -31,7 +31,8 @@ internal sealed class LoadedClip(ClipModel model, string modelId, ImagePreproces
     public Tensor Tokenize(IReadOnlyList<string> texts)
     {
         var tokens = Tokenizer.Tokenize(texts, Model.ContextLength);
-        long maxId = tokens.max().item<long>();
+        long maxId;
+        using (var max = tokens.max()) maxId = max.item<long>();
         int vocabSize = Model.Config.Text.VocabSize;
         if (maxId >= vocabSize)
         {

@@ -61,8 +61,9 @@ internal static class EmbedCommand
                         foreach (var chunk in lines.Chunk(batch))
                         {
                             cancellationToken.ThrowIfCancellationRequested();
-                            using var tokens = clip.Tokenize(chunk);
-                            parts.Add(clip.Model.EmbedTexts(tokens).to(float32).cpu());
+                            using var scope = NewDisposeScope();
+                            var tokens = clip.Tokenize(chunk);
+                            parts.Add(scope.MoveToOuter(clip.Model.EmbedTexts(tokens).to(float32).cpu()));
                             keys.AddRange(chunk);
                         }
                     }
@@ -70,8 +71,9 @@ internal static class EmbedCommand
                     {
                         foreach (var (examples, pixels) in ImageBatches.Of(DataInputs.Images(imageInputs, index, count), clip.Preprocessor, batch, cancellationToken))
                         {
+                            using var scope = NewDisposeScope();
                             using var _ = pixels;
-                            parts.Add(clip.Model.EmbedImages(pixels).to(float32).cpu());
+                            parts.Add(scope.MoveToOuter(clip.Model.EmbedImages(pixels).to(float32).cpu()));
                             keys.AddRange(examples.Select(e => e.Key));
                             console.Error.Write($"\rembedded {keys.Count} images");
                         }
