@@ -91,6 +91,8 @@ public sealed class EdSamTrainer
     /// <param name="cancellationToken">Stops after the current step.</param>
     /// <returns>The trained model and its history.</returns>
     /// <exception cref="NonFiniteLossException">A loss was NaN or infinite.</exception>
+    /// <exception cref="CheckpointException">The checkpoint folder holds a run with another seed, batch size or number of
+    /// examples, or of another model (resuming it would not continue that run; it is refused, not overwritten).</exception>
     public EdSamResult Fit(IReadOnlyList<Example> examples, IReadOnlyList<string>? classNames, ClipModel model, Func<IReadOnlyList<string>, Tensor> tokenize,
         IAdversarialSampleSource? adversarial = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -119,8 +121,11 @@ public sealed class EdSamTrainer
         var contents = new CheckpointContents { Modules = new Dictionary<string, nn.Module> { ["clip"] = model }, Optimizer = optimizer };
         var losses = new List<double>();
         long step = 0;
+        var runState = new EdSamCheckpointState { Seed = o.Seed, BatchSize = o.BatchSize, ExampleCount = examples.Count };
         if (checkpoints?.TryLoadLatest<EdSamCheckpointState>(contents) is { } restored)
         {
+            if (restored.TrainerState.Mismatch(runState) is { } mismatch)
+                throw new CheckpointException(restored.Path, CheckpointProblem.Incompatible, mismatch);
             step = restored.Step;
             losses.AddRange(restored.TrainerState.Losses ?? []);
             o.Logger?.LogInformation("Resuming ED-SAM training at step {Step} of {Total} from {Path}.", step, totalSteps, restored.Path);
@@ -171,7 +176,7 @@ public sealed class EdSamTrainer
             cancelled = cancellationToken.IsCancellationRequested && step < totalSteps;
             if (checkpoints is not null && (step % o.CheckpointEvery == 0 || step == totalSteps || cancelled))
             {
-                checkpoints.Save(step, contents, new EdSamCheckpointState { Losses = losses.ToArray() });
+                checkpoints.Save(step, contents, runState with { Losses = losses.ToArray() });
             }
             if (cancelled)
             {

@@ -88,4 +88,28 @@ internal static class DistillationData
             body(start, slice, images);
         }
     }
+
+    /// <summary>Top-1 accuracy of <paramref name="predict"/> (pixels in [0, 1] → int64 class indices) on labelled examples, overall and per domain.</summary>
+    /// <exception cref="ArgumentException">No examples, a non-positive batch size, or an example without a label.</exception>
+    public static ClassificationResult Accuracy(IReadOnlyList<Example> examples, int size, int batchSize, Device device,
+        Func<Tensor, Tensor> predict, CancellationToken cancellationToken)
+    {
+        if (examples.Count == 0) throw new ArgumentException("Evaluation needs at least one example.", nameof(examples));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        var correct = new Dictionary<string, (int Right, int Total)>(StringComparer.Ordinal);
+        ForEachBatch(examples, size, batchSize, device, (_, slice, images) =>
+        {
+            var labels = Labels(slice, CPU).data<long>().ToArray();
+            var predicted = predict(images).cpu().data<long>().ToArray();
+            for (int i = 0; i < slice.Count; i++)
+            {
+                string domain = slice[i].Domain ?? "";
+                var (right, total) = correct.GetValueOrDefault(domain);
+                correct[domain] = (right + (predicted[i] == labels[i] ? 1 : 0), total + 1);
+            }
+        }, cancellationToken);
+        int allRight = correct.Values.Sum(c => c.Right), all = correct.Values.Sum(c => c.Total);
+        return new ClassificationResult((double)allRight / all, all,
+            correct.ToDictionary(c => c.Key, c => (double)c.Value.Right / c.Value.Total, StringComparer.Ordinal));
+    }
 }

@@ -14,7 +14,7 @@ internal sealed class ModuleSnapshot : ICheckpointState, IDisposable
     {
         Clear();
         using var noGrad = no_grad();
-        foreach (var (key, tensor) in module.state_dict()) _tensors[key] = tensor.detach().clone().DetachFromDisposeScope();
+        foreach (var (key, tensor) in module.state_dict()) _tensors[key] = Copy(tensor);
     }
 
     public void CopyTo(nn.Module module)
@@ -29,7 +29,14 @@ internal sealed class ModuleSnapshot : ICheckpointState, IDisposable
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor> stateDict)
     {
         Clear();
-        foreach (var (key, tensor) in stateDict) _tensors[key] = tensor.detach().clone().DetachFromDisposeScope();
+        foreach (var (key, tensor) in stateDict) _tensors[key] = Copy(tensor);
+    }
+
+    /// <summary>A detached copy owned by the snapshot (the intermediate <c>detach()</c> view is released at once).</summary>
+    private static Tensor Copy(Tensor tensor)
+    {
+        using var detached = tensor.detach();
+        return detached.clone().DetachFromDisposeScope();
     }
 
     private void Clear()

@@ -3,9 +3,12 @@ namespace EdSam.Distillation;
 /// <summary>One evaluation on the source-domain validation split during training.</summary>
 /// <param name="Stage">The stage: <c>"align"</c>, <c>"distill"</c>, <c>"erm"</c> or <c>"kd"</c>.</param>
 /// <param name="Step">Optimisation steps completed in the stage.</param>
-/// <param name="ValidationAccuracy">Top-1 accuracy on the validation split, in [0, 1].</param>
-/// <param name="ValidationLoss">The stage's training loss on the un-augmented validation split (the SWAD signal).</param>
-public sealed record Vl2vAdipEvaluation(string Stage, long Step, double ValidationAccuracy, double ValidationLoss);
+/// <param name="ValidationAccuracy">Top-1 accuracy on the validation split, averaged over the source domains, in [0, 1] (model selection).</param>
+/// <param name="ValidationLoss">Cross-entropy of the model's class logits (100·cos for the distilled models) on the un-augmented validation
+/// split, averaged over the source domains: the SWAD signal, as in DomainBed/SWAD and the official VL2V-ADiP code.</param>
+/// <param name="ValidationDistillationLoss">The VL2V loss λ·(−cos(z, I(x))) + (1−λ)·(−cos(z, T_y)) on the validation split (how closely the
+/// student follows the teacher); null for ERM and KD.</param>
+public sealed record Vl2vAdipEvaluation(string Stage, long Step, double ValidationAccuracy, double ValidationLoss, double? ValidationDistillationLoss = null);
 
 /// <summary>What SWAD did in one stage.</summary>
 /// <param name="Stage">The stage name.</param>

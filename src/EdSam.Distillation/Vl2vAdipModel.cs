@@ -145,23 +145,8 @@ public sealed class Vl2vAdipModel : IDisposable
     public ClassificationResult Evaluate(IReadOnlyList<Example> examples, int batchSize = 64, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(examples);
-        if (examples.Count == 0) throw new ArgumentException("Evaluate needs at least one example.", nameof(examples));
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        var correct = new Dictionary<string, (int Right, int Total)>(StringComparer.Ordinal);
-        DistillationData.ForEachBatch(examples, ImageSize, batchSize, Device, (_, slice, images) =>
-        {
-            var labels = DistillationData.Labels(slice, CPU).data<long>().ToArray();
-            var predicted = Predict(DistillationData.Normalized(images, Normalization)).cpu().data<long>().ToArray();
-            for (int i = 0; i < slice.Count; i++)
-            {
-                string domain = slice[i].Domain ?? "";
-                var (right, total) = correct.GetValueOrDefault(domain);
-                correct[domain] = (right + (predicted[i] == labels[i] ? 1 : 0), total + 1);
-            }
-        }, cancellationToken);
-        int allRight = correct.Values.Sum(c => c.Right), all = correct.Values.Sum(c => c.Total);
-        return new ClassificationResult((double)allRight / all, all,
-            correct.ToDictionary(c => c.Key, c => (double)c.Value.Right / c.Value.Total, StringComparer.Ordinal));
+        return DistillationData.Accuracy(examples, ImageSize, batchSize, Device,
+            images => Predict(DistillationData.Normalized(images, Normalization)), cancellationToken);
     }
 
     /// <summary>Saves the model to a folder: <c>model.safetensors</c> (weights and T_c) and <c>model.json</c> (everything else), each written atomically.</summary>

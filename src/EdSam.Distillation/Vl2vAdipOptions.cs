@@ -99,9 +99,10 @@ public sealed record Vl2vAdipOptions
     public double KdWeight { get; init; } = 0.5;
 
     /// <summary>
-    /// A <see cref="TeacherEmbeddingCache"/> file for the teacher's embeddings of the un-augmented validation images, reused
-    /// across runs (training images are augmented, so their teacher embeddings are always computed on the fly from the
-    /// same augmented view the student sees). Null: computed once per <c>Fit</c>, in memory. Needs <see cref="TeacherIdentity"/>.
+    /// A <see cref="TeacherEmbeddingCache"/> file for the teacher's embeddings of the un-augmented validation images (used by
+    /// the <see cref="Vl2vAdipEvaluation.ValidationDistillationLoss"/> metric), reused across runs. Training images are
+    /// augmented, so their teacher embeddings are always computed on the fly from the same augmented view the student
+    /// sees. Null: computed once per <c>Fit</c>, in memory. Needs <see cref="TeacherIdentity"/>.
     /// </summary>
     /// <value>The default value is null.</value>
     public string? TeacherCachePath { get; init; }

@@ -5,7 +5,6 @@ using EdSam.Data.Augmentation;
 using EdSam.Distillation.Heads;
 using EdSam.Distillation.Losses;
 using EdSam.Distillation.Students;
-using EdSam.Distillation.Swad;
 using EdSam.Training;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
@@ -47,6 +46,9 @@ public sealed class Vl2vAdipTrainer
     /// <summary>Test hook: called with (stage name, true at its start / false at its end, the network).</summary>
     internal Action<string, bool, nn.Module>? StageObserver { get; set; }
 
+    /// <summary>Test hook: called after every optimisation step with (stage name, steps done, the module SWAD averages).</summary>
+    internal Action<string, long, nn.Module>? StepObserver { get; set; }
+
     /// <summary>Splits <paramref name="dataset"/> leaving <paramref name="testDomain"/> out (seeded by <see cref="Vl2vAdipOptions.Seed"/>) and trains.</summary>
     /// <param name="dataset">A domain-generalization data set.</param>
     /// <param name="testDomain">The held-out domain, never seen in training.</param>
@@ -72,7 +74,7 @@ public sealed class Vl2vAdipTrainer
             if (!split.TrainByDomain.TryGetValue(domain, out var examples) || examples.Count == 0)
                 throw new ArgumentException($"Source domain '{domain}' has no training examples.", nameof(split));
 
-        var run = new Run(Options, split, StageObserver);
+        var run = new Run(Options, split, StageObserver, StepObserver);
         try
         {
             return run.Train();
@@ -100,10 +102,12 @@ public sealed class Vl2vAdipTrainer
         private TextClassifierHead? _textHead;
         private Tensor? _validationTeacher;
         private readonly Action<string, bool, nn.Module>? _observer;
+        private readonly Action<string, long, nn.Module>? _stepObserver;
 
-        public Run(Vl2vAdipOptions options, DomainSplit split, Action<string, bool, nn.Module>? observer)
+        public Run(Vl2vAdipOptions options, DomainSplit split, Action<string, bool, nn.Module>? observer, Action<string, long, nn.Module>? stepObserver)
         {
             _observer = observer;
+            _stepObserver = stepObserver;
             _options = options;
             _split = split;
             _teacher = options.Teacher!;
@@ -127,7 +131,7 @@ public sealed class Vl2vAdipTrainer
                 var templates = _options.Templates ?? TextClassifier.Templates(_options.Prompts, _split.SourceDomains);
                 _textHead = TextClassifier.Create(_teacher, tokenize, _split.ClassNames, templates);
                 _textHead.to(_device);
-                _validationTeacher = TeacherEmbeddings(_split.Validation);
+                if (Method != DistillationMethod.KnowledgeDistillation) _validationTeacher = TeacherEmbeddings(_split.Validation);
             }
             _network = BuildNetwork();
 
@@ -171,9 +175,31 @@ public sealed class Vl2vAdipTrainer
             nn.Module<Tensor, Tensor> head = Method == DistillationMethod.Vl2vAdip
                 ? new AlignHead(backbone.FeatureDim, _teacher.EmbedDim)
                 : new LinearHead(backbone.FeatureDim, _split.ClassNames.Count);
+            InitializeHead(head, DistillationData.Seed(_options.Seed, 7, 0, 0));
             var network = new DistillationNetwork(backbone, head);
             network.to(_device);
             return network;
+        }
+
+        /// <summary>
+        /// Re-draws a head's Linear weights and biases from PyTorch's default Linear distribution U(−1/√fan_in, 1/√fan_in)
+        /// with a private generator: torch's global generator is shared by every thread, so drawing from it would make
+        /// the initialisation depend on whatever else runs concurrently.
+        /// </summary>
+        private static void InitializeHead(nn.Module head, int seed)
+        {
+            using var generator = new Generator((ulong)seed);
+            using var noGrad = no_grad();
+            foreach (var linear in head.modules().OfType<Linear>())
+            {
+                double bound = 1 / Math.Sqrt(linear.weight!.shape[1]);
+                foreach (var parameter in new[] { linear.weight, linear.bias })
+                {
+                    if (parameter is null) continue;
+                    using var scope = NewDisposeScope();
+                    parameter.copy_(rand(parameter.shape, generator: generator, dtype: parameter.dtype).mul_(2 * bound).sub_(bound));
+                }
+            }
         }
 
         /// <summary>Normalised teacher embeddings of un-augmented images <c>[N, D]</c>: from the cache file when configured, else computed once per Fit.</summary>
@@ -276,7 +302,7 @@ public sealed class Vl2vAdipTrainer
             var (trainable, averaged) = Configure(stage);
 
             using var optimizer = optim.Adam(trainable, lr: _options.LearningRate, weight_decay: _options.WeightDecay);
-            using var swad = _options.UseSwad ? new SwadAccumulator(_options.Swad) : null;
+            using var swad = _options.UseSwad ? new SwadAverager(_options.Swad) : null;
             using var best = new ModuleSnapshot();
             var states = new Dictionary<string, ICheckpointState> { ["best"] = best };
             if (swad is not null) states["swad"] = swad;
@@ -294,7 +320,6 @@ public sealed class Vl2vAdipTrainer
             if (manager?.TryLoadLatest<StageState>(contents) is { } loaded)
             {
                 state = loaded.TrainerState;
-                swad?.RestoreLosses(state.SwadLosses);
                 _logger?.LogInformation("Stage {Stage}: resumed from {Path} at step {Step}.", name, loaded.Path, loaded.Step);
             }
             if (state.Completed)
@@ -328,19 +353,19 @@ public sealed class Vl2vAdipTrainer
                     loss.backward();
                     optimizer.step();
                 }
-                swad?.AddStep(averaged);
+                swad?.AddSnapshot(averaged);
+                _stepObserver?.Invoke(name, step + 1, averaged);
                 long done = step + 1;
                 state.Step = done;
 
                 Dictionary<string, double>? metrics = null;
                 if (done % _options.EvaluateEvery == 0 || done == steps)
                 {
-                    var (accuracy, validationLoss) = Validate(stage);
+                    var (accuracy, validationLoss, distillationLoss) = Validate();
                     Configure(stage);
-                    var evaluation = new Vl2vAdipEvaluation(name, done, accuracy, validationLoss);
+                    var evaluation = new Vl2vAdipEvaluation(name, done, accuracy, validationLoss, distillationLoss);
                     state.Evaluations.Add(evaluation);
-                    swad?.OnEvaluation(validationLoss);
-                    state.SwadLosses.Add(validationLoss);
+                    swad?.Evaluate(validationLoss);
                     if (accuracy > state.BestAccuracy)
                     {
                         best.Capture(averaged);
@@ -373,24 +398,25 @@ public sealed class Vl2vAdipTrainer
             _summaries.Add(state.Summary);
             manager?.Save(steps, contents, state);
             _observer?.Invoke(name, false, _network!);
+            _options.CancellationToken.ThrowIfCancellationRequested(); // cancelled during the last step: the stage is saved as complete
         }
 
         /// <summary>Chooses the stage's weights: the SWAD average when a valley was found (for stage 1 only if it validates at least as well as the best checkpoint), else the best checkpoint.</summary>
-        private Vl2vAdipStageSummary Finish(Stage stage, string name, nn.Module averaged, SwadAccumulator? swad, ModuleSnapshot best, StageState state)
+        private Vl2vAdipStageSummary Finish(Stage stage, string name, nn.Module averaged, SwadAverager? swad, ModuleSnapshot best, StageState state)
         {
             long? startStep = null, endStep = null;
             double? swadAccuracy = null;
             long averagedSteps = 0;
             string used = "best";
-            if (swad is not null && swad.Window.Start is int start)
+            if (swad is not null && swad.Window.Start is int start && swad.Count > 0)
             {
-                averagedSteps = swad.AveragedSteps;
+                // Evaluation i closes the segment of steps (step of evaluation i−1, step of evaluation i].
+                averagedSteps = swad.Count;
                 startStep = start == 0 ? 1 : state.Evaluations[start - 1].Step + 1;
-                int lastIndex = (swad.Window.End ?? state.Evaluations.Count) - 1;
-                endStep = state.Evaluations[lastIndex].Step;
-                if (swad.TryCopyAverageTo(averaged))
+                endStep = state.Evaluations[swad.Window.ConfirmedEnd!.Value - 1].Step;
+                if (swad.TryCopyTo(averaged))
                 {
-                    swadAccuracy = Validate(stage).Accuracy;
+                    swadAccuracy = Validate().Accuracy;
                     used = "swad";
                 }
             }
@@ -433,45 +459,49 @@ public sealed class Vl2vAdipTrainer
             return Vl2vAdipLoss.Compute(z, teacherImage, classText, _options.Lambda);
         }
 
-        /// <summary>Accuracy and the stage's loss on the un-augmented validation split.</summary>
-        private (double Accuracy, double Loss) Validate(Stage stage)
+        /// <summary>
+        /// On the un-augmented validation split, each averaged over the source domains: accuracy, the cross-entropy of the
+        /// class logits (SWAD's signal, as DomainBed's evaluator computes it) and, for the distilled models, the VL2V loss.
+        /// </summary>
+        private (double Accuracy, double Loss, double? DistillationLoss) Validate()
         {
             var network = _network!;
             network.eval();
-            long right = 0;
-            double lossSum = 0;
+            var perDomain = new Dictionary<string, (long Right, double Loss, double Distill, int Count)>(StringComparer.Ordinal);
             using (no_grad())
             {
                 DistillationData.ForEachBatch(_split.Validation, _size, _options.EvaluationBatchSize, _device, (start, slice, images) =>
                 {
                     var labels = DistillationData.Labels(slice, _device);
                     var output = network.call(DistillationData.Normalized(images, _studentNormalization));
-                    Tensor logits, loss;
-                    if (_textHead is null)
+                    bool textLogits = _textHead is not null && Method != DistillationMethod.KnowledgeDistillation;
+                    var logits = textLogits ? _textHead!.call(output) : output;
+                    var right = logits.argmax(-1).eq(labels).cpu().data<bool>().ToArray();
+                    var losses = nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.None).cpu().data<float>().ToArray();
+                    float[]? distill = null;
+                    if (textLogits)
                     {
-                        logits = output;
-                        loss = nn.functional.cross_entropy(output, labels);
-                    }
-                    else
-                    {
+                        // Per-example VL2V loss: λ·(−cos(z, I)) + (1−λ)·(−cos(z, T_y)).
                         var teacher = _validationTeacher!.narrow(0, start, slice.Count);
-                        if (Method == DistillationMethod.KnowledgeDistillation)
-                        {
-                            logits = output;
-                            loss = KnowledgeDistillationLoss.Compute(output, _textHead.call(teacher), labels, _options.KdTemperature, _options.KdWeight);
-                        }
-                        else
-                        {
-                            logits = _textHead.call(output);
-                            loss = Vl2vAdipLoss.Compute(output, teacher, _textHead.ClassEmbeddings.index_select(0, labels), _options.Lambda);
-                        }
+                        var classText = _textHead!.ClassEmbeddings.index_select(0, labels);
+                        var imageCos = nn.functional.cosine_similarity(output, teacher, dim: 1);
+                        var textCos = nn.functional.cosine_similarity(output, classText, dim: 1);
+                        distill = imageCos.mul(-_options.Lambda).sub(textCos.mul(1 - _options.Lambda)).cpu().data<float>().ToArray();
                     }
-                    right += logits.argmax(-1).eq(labels).sum().item<long>();
-                    lossSum += loss.item<float>() * slice.Count;
+                    for (int i = 0; i < slice.Count; i++)
+                    {
+                        string domain = slice[i].Domain ?? "";
+                        var (r, l, d, n) = perDomain.GetValueOrDefault(domain);
+                        perDomain[domain] = (r + (right[i] ? 1 : 0), l + losses[i], d + (distill?[i] ?? 0), n + 1);
+                    }
                 }, _options.CancellationToken, _options.Workers);
             }
-            int count = _split.Validation.Count;
-            return ((double)right / count, lossSum / count);
+            double accuracy = perDomain.Values.Average(d => (double)d.Right / d.Count);
+            double loss = perDomain.Values.Average(d => d.Loss / d.Count);
+            double? distillation = _textHead is not null && Method != DistillationMethod.KnowledgeDistillation
+                ? perDomain.Values.Average(d => d.Distill / d.Count)
+                : null;
+            return (accuracy, loss, distillation);
         }
 
         public void Dispose()
@@ -488,7 +518,6 @@ public sealed class Vl2vAdipTrainer
         public long Step { get; set; }
         public double ElapsedSeconds { get; set; }
         public List<Vl2vAdipEvaluation> Evaluations { get; set; } = [];
-        public List<double> SwadLosses { get; set; } = [];
         public double BestAccuracy { get; set; } = -1;
         public long BestStep { get; set; }
         public bool Completed { get; set; }

@@ -118,6 +118,17 @@ public sealed class EdSamTrainerTests
     }
 
     [Fact]
+    public void A_checkpoint_of_a_different_run_is_refused_not_silently_resumed()
+    {
+        using var folder = new TemporaryFolder();
+        using var model = TinyClip.Create();
+        var examples = ToyData.Examples(8);
+        new EdSamTrainer(Fast with { Epochs = 1, CheckpointDirectory = folder.Path }).Fit(examples, null, model, TinyClip.Tokenize);
+        var act = () => new EdSamTrainer(Fast with { Epochs = 2, BatchSize = 2, CheckpointDirectory = folder.Path }).Fit(examples, null, model, TinyClip.Tokenize);
+        act.Should().Throw<CheckpointException>().WithMessage("*BatchSize 4 (now 2)*");
+    }
+
+    [Fact]
     public void A_nan_loss_stops_training_with_the_step_and_the_last_good_checkpoint()
     {
         using var folder = new TemporaryFolder();

@@ -6,6 +6,11 @@ using static TorchSharp.torch;
 
 namespace EdSam.Distillation.Tests;
 
+/// <summary>Whole training runs: alone, so no other test draws from torch's global generator while a run relies on it.</summary>
+[CollectionDefinition(nameof(Vl2vAdipTrainerTests), DisableParallelization = true)]
+public sealed class Vl2vAdipTrainerCollection;
+
+[Collection(nameof(Vl2vAdipTrainerTests))]
 public sealed class Vl2vAdipTrainerTests
 {
     [Fact]
@@ -51,7 +56,8 @@ public sealed class Vl2vAdipTrainerTests
         using var model = new Vl2vAdipTrainer(TinySetup.Options(teacher)).Fit(TinySetup.Split());
         // align: steps 2, 3 (the last); distill: 2, 4.
         model.History.Evaluations.Select(e => (e.Stage, e.Step)).Should().Equal(("align", 2L), ("align", 3L), ("distill", 2L), ("distill", 4L));
-        model.History.Evaluations.Should().OnlyContain(e => e.ValidationAccuracy >= 0 && e.ValidationAccuracy <= 1 && double.IsFinite(e.ValidationLoss));
+        model.History.Evaluations.Should().OnlyContain(e => e.ValidationAccuracy >= 0 && e.ValidationAccuracy <= 1
+            && e.ValidationLoss > 0 && e.ValidationDistillationLoss >= -1 && e.ValidationDistillationLoss <= 1);
         model.History.Stages.Select(s => s.Stage).Should().Equal("align", "distill");
         model.ClassNames.Should().Equal(TinySetup.Classes);
     }
@@ -218,7 +224,53 @@ public sealed class Vl2vAdipTrainerTests
         using var second = new Vl2vAdipTrainer(cached).Fit(split); // served from the file this time
 
         foreach (var model in new[] { first, second })
-            model.History.Evaluations.Select(e => e.ValidationLoss).Should()
-                .Equal(inMemory.History.Evaluations.Select(e => e.ValidationLoss), (a, b) => Math.Abs(a - b) < 1e-5);
+            model.History.Evaluations.Select(e => e.ValidationDistillationLoss!.Value).Should()
+                .Equal(inMemory.History.Evaluations.Select(e => e.ValidationDistillationLoss!.Value), (a, b) => Math.Abs(a - b) < 1e-5);
+    }
+
+    [Fact]
+    public void The_returned_weights_are_the_mean_of_the_weights_collected_in_the_swad_window()
+    {
+        using var teacher = TinySetup.Teacher();
+        // N_s = 1 starts the window at the first evaluation; a huge tolerance never closes it: every distill step is averaged.
+        var options = TinySetup.Options(teacher) with
+        {
+            AlignSteps = 2,
+            DistillSteps = 5,
+            EvaluateEvery = 1,
+            Swad = new SwadWindowOptions { ConvergeCount = 1, ToleranceCount = 100, ToleranceRatio = 1e6 },
+        };
+        var trainer = new Vl2vAdipTrainer(options);
+        var sums = new Dictionary<string, double[]>();
+        int collected = 0;
+        trainer.StepObserver = (stage, _, module) =>
+        {
+            if (stage != "distill") return;
+            collected++;
+            foreach (var (key, tensor) in module.state_dict())
+            {
+                if (!tensor.is_floating_point()) continue;
+                using var asDouble = tensor.detach().to(ScalarType.Float64).cpu();
+                var values = asDouble.data<double>().ToArray();
+                if (!sums.TryGetValue(key, out var sum)) sums[key] = sum = new double[values.Length];
+                for (int i = 0; i < values.Length; i++) sum[i] += values[i];
+            }
+        };
+
+        using var model = trainer.Fit(TinySetup.Split());
+
+        collected.Should().Be(5);
+        var summary = model.History.Stages.Single(s => s.Stage == "distill");
+        summary.Used.Should().Be("swad");
+        summary.AveragedSteps.Should().Be(5);
+        (summary.StartStep, summary.EndStep).Should().Be((1L, 5L));
+        var backbone = model.Network.Backbone.state_dict();
+        foreach (var (key, sum) in sums)
+        {
+            using var actual = backbone[key].detach().to(ScalarType.Float64).cpu();
+            var values = actual.data<double>().ToArray();
+            for (int i = 0; i < values.Length; i++)
+                values[i].Should().BeApproximately(sum[i] / collected, 1e-6, $"'{key}'[{i}] is the mean of the 5 collected weights");
+        }
     }
 }

@@ -17,7 +17,7 @@ public static class ClipCheckpointLoader
     /// <param name="model">The model to fill (any device/dtype; values are converted on copy).</param>
     /// <param name="weightsPath">A <c>.safetensors</c> checkpoint.</param>
     /// <param name="options">Loading switches; null for the defaults.</param>
-    /// <exception cref="ClipCheckpointException">Keys are missing, unexpected or mis-shaped.</exception>
+    /// <exception cref="StateDictMismatchException">Keys are missing, unexpected or mis-shaped.</exception>
     public static void Load(ClipModel model, string weightsPath, ClipLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -159,23 +159,10 @@ public static class ClipCheckpointLoader
     /// <param name="model">The model to fill.</param>
     /// <param name="stateDict">OpenAI-named state dict.</param>
     /// <param name="source">Checkpoint name for the message.</param>
-    /// <exception cref="ClipCheckpointException">The checkpoint does not match the model.</exception>
+    /// <exception cref="StateDictMismatchException">The checkpoint does not match the model.</exception>
     public static void LoadStrict(ClipModel model, IReadOnlyDictionary<string, Tensor> stateDict, string source)
     {
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(stateDict);
-        var expected = model.state_dict();
-        var missing = expected.Keys.Where(k => !stateDict.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
-        var unexpected = stateDict.Keys.Where(k => !expected.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
-        var mismatched = expected
-            .Where(e => stateDict.TryGetValue(e.Key, out var t) && !t.shape.SequenceEqual(e.Value.shape))
-            .Select(e => $"{e.Key}: checkpoint [{string.Join(", ", stateDict[e.Key].shape)}] vs model [{string.Join(", ", e.Value.shape)}]")
-            .Order(StringComparer.Ordinal)
-            .ToList();
-        if (missing.Count + unexpected.Count + mismatched.Count > 0)
-            throw new ClipCheckpointException(source, missing, unexpected, mismatched);
-
-        using var _ = no_grad();
-        foreach (var (key, target) in expected) target.copy_(stateDict[key]);
+        StateDicts.LoadStrict(model, stateDict, source);
     }
 }

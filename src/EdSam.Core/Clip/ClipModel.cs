@@ -70,7 +70,7 @@ public sealed partial class ClipModel : Module<Tensor, Tensor, (Tensor logitsPer
     /// <param name="configJsonPath">open_clip model config (<c>embed_dim</c>, <c>vision_cfg</c>, <c>text_cfg</c>) or a Hugging Face <c>CLIPModel</c> <c>config.json</c> (see <see cref="ClipConfig.Load"/>).</param>
     /// <param name="weightsPath">The <c>.safetensors</c> file (<c>.pt</c>/<c>.bin</c> are refused with a conversion hint).</param>
     /// <exception cref="ClipConfigException">The config is malformed.</exception>
-    /// <exception cref="ClipCheckpointException">Keys are missing, unexpected or mis-shaped (all are listed).</exception>
+    /// <exception cref="EdSam.IO.StateDictMismatchException">Keys are missing, unexpected or mis-shaped (all are listed).</exception>
     public static ClipModel FromPretrained(string configJsonPath, string weightsPath) =>
         FromPretrained(ClipConfig.Load(configJsonPath), weightsPath);
 
@@ -83,7 +83,7 @@ public sealed partial class ClipModel : Module<Tensor, Tensor, (Tensor logitsPer
     /// <param name="config">The architecture.</param>
     /// <param name="weightsPath">The <c>.safetensors</c> checkpoint.</param>
     /// <param name="options">Device, precision and loading switches; null for fp32 on the CPU.</param>
-    /// <exception cref="ClipCheckpointException">Keys are missing, unexpected or mis-shaped (all are listed).</exception>
+    /// <exception cref="EdSam.IO.StateDictMismatchException">Keys are missing, unexpected or mis-shaped (all are listed).</exception>
     public static ClipModel FromPretrained(ClipConfig config, string weightsPath, ClipLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(config);

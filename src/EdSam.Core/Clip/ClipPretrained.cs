@@ -33,7 +33,7 @@ public static class ClipPretrained
     /// <exception cref="ClipPretrainedException">No loadable checkpoint: the message says what was found and how to convert it.</exception>
     /// <exception cref="HubException">Downloading failed (404, offline and not cached, checksum, network).</exception>
     /// <exception cref="ClipConfigException">The config is malformed or unsupported.</exception>
-    /// <exception cref="ClipCheckpointException">The weights do not fit the config (keys listed).</exception>
+    /// <exception cref="EdSam.IO.StateDictMismatchException">The weights do not fit the config (keys listed).</exception>
     public static ClipModel Load(string repoIdOrDirectory, ClipPretrainedOptions? options = null, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
         ClipPretrainedFiles files = Resolve(repoIdOrDirectory, options, progress, cancellationToken);

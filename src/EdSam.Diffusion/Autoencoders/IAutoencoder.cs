@@ -4,7 +4,7 @@ namespace EdSam.Diffusion.Autoencoders;
 
 /// <summary>
 /// The seam between images and the space the diffusion model works in: pixels (<see cref="IdentityAutoencoder"/>) or
-/// the latents of a VAE (<c>AutoencoderKL</c>, latent diffusion as in Stable Diffusion).
+/// the latents of a VAE (<see cref="AutoencoderKL"/>, latent diffusion as in Stable Diffusion).
 /// </summary>
 public interface IAutoencoder
 {

@@ -17,6 +17,9 @@ internal static class ConfigFiles
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
 
+    // Third-party files (diffusers' config.json) carry keys EdSam does not use (_class_name, act_fn, …).
+    private static readonly JsonSerializerOptions Lenient = new(Options) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip };
+
     public static void Write<T>(string path, T value)
     {
         string temporary = path + ".tmp";
@@ -26,12 +29,12 @@ internal static class ConfigFiles
 
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not a valid <typeparamref name="T"/> (message names the file).</exception>
-    public static T Read<T>(string path)
+    public static T Read<T>(string path, bool allowUnknownKeys = false)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Config file '{path}' was not found.", path);
         try
         {
-            return JsonSerializer.Deserialize<T>(File.ReadAllText(path), Options)
+            return JsonSerializer.Deserialize<T>(File.ReadAllText(path), allowUnknownKeys ? Lenient : Options)
                 ?? throw new InvalidDataException($"Config file '{path}' contains null instead of a {typeof(T).Name}.");
         }
         catch (JsonException e)

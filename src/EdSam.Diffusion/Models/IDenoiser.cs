@@ -11,7 +11,7 @@ namespace EdSam.Diffusion.Models;
 /// <remarks>
 /// <see cref="Predict"/> does not switch gradients off: callers that back-propagate through sampling
 /// (ED-SAM's guided mode) get a differentiable output; callers that only sample wrap the loop in
-/// <c>torch.no_grad()</c> (as <c>DiffusionSampler</c> does by default).
+/// <c>torch.no_grad()</c> (as <see cref="Sampling.DiffusionSampler"/> does by default).
 /// </remarks>
 public interface IDenoiser
 {

@@ -1,3 +1,4 @@
+using EdSam.IO;
 using EdSam.Diffusion.Schedulers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -144,7 +145,7 @@ public sealed class UNet2D : Module<Tensor, Tensor, Tensor>, IDenoiser
     /// <exception cref="FileNotFoundException">A file is missing.</exception>
     /// <exception cref="InvalidDataException">A config file is not valid JSON for its type.</exception>
     /// <exception cref="System.ComponentModel.DataAnnotations.ValidationException">A config has invalid values.</exception>
-    /// <exception cref="CheckpointMismatchException">The weights do not fit the architecture (every bad key listed).</exception>
+    /// <exception cref="StateDictMismatchException">The weights do not fit the architecture (every bad key listed).</exception>
     public static UNet2D Load(string folder, Device? device = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
@@ -155,7 +156,7 @@ public sealed class UNet2D : Module<Tensor, Tensor, Tensor>, IDenoiser
         var model = new UNet2D(config, scheduler);
         try
         {
-            StateDicts.LoadStrict(model, weights, nameof(UNet2D));
+            StateDicts.LoadStrict(model, weights);
             if (device is not null) model.to(device);
             return model;
         }
@@ -201,10 +202,11 @@ public sealed class UNet2D : Module<Tensor, Tensor, Tensor>, IDenoiser
             {
                 if (given.dtype is not (ScalarType.Int64 or ScalarType.Int32))
                     throw new ArgumentException($"ClassLabels must be int64, got {given.dtype}", nameof(condition));
-                long min = given.min().item<long>(), max = given.max().item<long>();
+                var asLong = given.to(ScalarType.Int64);
+                long min = asLong.min().item<long>(), max = asLong.max().item<long>();
                 if (min < DiffusionCondition.NullClassLabel || max >= classes)
                     throw new ArgumentException($"ClassLabels must lie in [0, {classes - 1}] or be {DiffusionCondition.NullClassLabel} (no class), got values in [{min}, {max}]", nameof(condition));
-                var onDevice = given.to(ScalarType.Int64).to(embedding.device);
+                var onDevice = asLong.to(embedding.device);
                 labels = where(onDevice < 0, classes, onDevice);   // −1 → the learned null class
             }
             else labels = full(batch, classes, dtype: ScalarType.Int64, device: embedding.device);

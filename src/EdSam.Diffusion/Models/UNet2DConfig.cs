@@ -92,7 +92,7 @@ public sealed record UNet2DConfig
     /// <summary>Feature-map side of level <paramref name="level"/>, in pixels.</summary>
     public int ResolutionAt(int level) => ImageSize >> level;
 
-    /// <summary>A ~1.6 M-parameter model that trains on a CPU in minutes on 16–64 px images (3 levels, 32–64 channels, attention at the lowest level).</summary>
+    /// <summary>A ~1.2 M-parameter model that trains on a CPU in minutes on 16–64 px images (3 levels, 32–64 channels, attention at the lowest level).</summary>
     /// <param name="imageSize">Sample side, divisible by 4 (e.g. 28, 32, 64).</param>
     /// <param name="channels">Image channels (in = out).</param>
     public static UNet2DConfig Tiny(int imageSize, int channels = 3) => new UNet2DConfig
@@ -102,7 +102,7 @@ public sealed record UNet2DConfig
         AttentionResolutions = [imageSize / 4], AttentionHeadDim = 32, NormGroups = 8, TimeEmbeddingDim = 128,
     }.Validate();
 
-    /// <summary>A ~9 M-parameter model for 32–64 px images (3 levels, 64–128 channels, attention at the two lowest levels).</summary>
+    /// <summary>A ~7.3 M-parameter model for 32–64 px images (3 levels, 64–128 channels, attention at the two lowest levels).</summary>
     /// <param name="imageSize">Sample side, divisible by 4.</param>
     /// <param name="channels">Image channels (in = out).</param>
     public static UNet2DConfig Small(int imageSize, int channels = 3) => new UNet2DConfig
@@ -115,13 +115,11 @@ public sealed record UNet2DConfig
     /// <summary>Throws one <see cref="ValidationException"/> listing every invalid property; returns this config otherwise.</summary>
     public UNet2DConfig Validate()
     {
-        var results = new List<ValidationResult>();
-        Validator.TryValidateObject(this, new ValidationContext(this), results, validateAllProperties: true);
-        var errors = results.Select(r => r.ErrorMessage!).ToList();
+        var errors = RecordValidation.AttributeErrors(this);
         if (ChannelMultipliers is null || ChannelMultipliers.Count == 0 || ChannelMultipliers.Any(m => m < 1))
         {
             errors.Add("The field ChannelMultipliers must list at least one level, each multiplier ≥ 1.");
-            return Throw(errors);
+            return RecordValidation.ThrowIfAny(this, errors);
         }
         if (BaseChannels % 2 != 0)
             errors.Add($"The field BaseChannels ({BaseChannels}) must be even: it is also the sinusoidal timestep-embedding width.");
@@ -140,7 +138,7 @@ public sealed record UNet2DConfig
             foreach (int level in AttentionLevels().Append(Levels - 1).Distinct())
                 if (ChannelsAt(level) % AttentionHeadDim != 0)
                     errors.Add($"The field AttentionHeadDim ({AttentionHeadDim}) must divide the {ChannelsAt(level)} channels of attention level {level} ({ResolutionAt(level)} px; the middle block always attends).");
-        return Throw(errors);
+        return RecordValidation.ThrowIfAny(this, errors);
     }
 
     /// <summary>The levels that get self-attention blocks.</summary>
@@ -158,7 +156,4 @@ public sealed record UNet2DConfig
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(ImageSize, InChannels, BaseChannels, Levels, LayersPerBlock, NumClasses, TextEmbeddingDim);
-
-    private UNet2DConfig Throw(List<string> errors) =>
-        errors.Count == 0 ? this : throw new ValidationException($"Invalid {nameof(UNet2DConfig)}: " + string.Join(" ", errors));
 }

@@ -123,25 +123,20 @@ public static class DiffusionSampler
         scheduler.SetTimesteps(steps);
         var visited = scheduler.Timesteps.Where(t => t <= endTimestep).Reverse().ToList();   // cleanest first
         if (visited.Count == 0) throw new ArgumentOutOfRangeException(nameof(endTimestep), endTimestep, $"below the smallest inference timestep ({scheduler.Timesteps[^1]})");
-        using var gradients = differentiable ? enable_grad() : no_grad();
-        var sample = original.alias();
-        foreach (int timestep in visited)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            using var scope = NewDisposeScope();
-            // The model sees the cleaner sample with the noisier timestep (the usual DDIM-inversion approximation:
-            // ε(x_{t−Δ}, t) ≈ ε(x_t, t)), which is what InvertStep expects.
-            using var t = full(sample.shape[0], timestep, dtype: ScalarType.Int64, device: sample.device);
-            var output = denoiser.Predict(sample, t, condition);
-            var next = scheduler.InvertStep(output, timestep, sample).MoveToOuterDisposeScope();
-            sample.Dispose();
-            sample = next;
-        }
-        return (sample, visited[^1]);
+        // The model sees the cleaner sample with the noisier timestep (the usual DDIM-inversion approximation
+        // ε(x_{t−Δ}, t) ≈ ε(x_t, t)), which is what InvertStep expects.
+        var noisy = Loop(denoiser, original, visited, condition, scheduler.InvertStep, differentiable, cancellationToken);
+        return (noisy, visited[^1]);
     }
 
     private static Tensor Run(IDenoiser denoiser, DiffusionScheduler scheduler, Tensor start, IReadOnlyList<int> timesteps,
-        DiffusionCondition? condition, Generator? generator, bool differentiable, CancellationToken cancellationToken)
+        DiffusionCondition? condition, Generator? generator, bool differentiable, CancellationToken cancellationToken) =>
+        Loop(denoiser, start, timesteps, condition, (output, timestep, sample) => scheduler.Step(output, timestep, sample, generator).PrevSample,
+            differentiable, cancellationToken);
+
+    // One model call and one update per timestep, each in its own dispose scope: only the current sample survives a step.
+    private static Tensor Loop(IDenoiser denoiser, Tensor start, IReadOnlyList<int> timesteps, DiffusionCondition? condition,
+        Func<Tensor, int, Tensor, Tensor> update, bool differentiable, CancellationToken cancellationToken)
     {
         using var gradients = differentiable ? enable_grad() : no_grad();
         var sample = start.alias();
@@ -153,7 +148,7 @@ public static class DiffusionSampler
                 using var scope = NewDisposeScope();
                 using var t = full(sample.shape[0], timestep, dtype: ScalarType.Int64, device: sample.device);
                 var output = denoiser.Predict(sample, t, condition);
-                var next = scheduler.Step(output, timestep, sample, generator).PrevSample.MoveToOuterDisposeScope();
+                var next = update(output, timestep, sample).MoveToOuterDisposeScope();
                 sample.Dispose();
                 sample = next;
             }

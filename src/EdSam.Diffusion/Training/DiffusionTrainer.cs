@@ -214,4 +214,4 @@ public sealed class DiffusionTrainer
 /// <summary>The trainer's own part of a checkpoint.</summary>
 /// <param name="Seed">The run's seed (for reference).</param>
 /// <param name="ElapsedSeconds">Training wall-clock time up to the checkpoint.</param>
-public sealed record DiffusionTrainerState(long Seed, double ElapsedSeconds);
+internal sealed record DiffusionTrainerState(long Seed, double ElapsedSeconds);

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using EdSam.Diffusion.Models;
 using EdSam.Training;
 using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
@@ -84,18 +85,14 @@ public sealed record DiffusionTrainerOptions
     /// <summary>Throws one <see cref="ValidationException"/> listing every invalid property; returns these options otherwise.</summary>
     public DiffusionTrainerOptions Validate()
     {
-        var results = new List<ValidationResult>();
-        Validator.TryValidateObject(this, new ValidationContext(this), results, validateAllProperties: true);
-        var errors = results.Select(r => r.ErrorMessage!).ToList();
+        var errors = RecordValidation.AttributeErrors(this);
         if (CheckpointEvery > 0 && CheckpointDirectory is null)
             errors.Add($"The field CheckpointEvery ({CheckpointEvery}) needs a CheckpointDirectory; set CheckpointEvery = 0 to train without checkpoints.");
         if (CheckpointDirectory is not null && string.IsNullOrWhiteSpace(CheckpointDirectory))
             errors.Add("The field CheckpointDirectory must not be empty.");
         if (WarmupSteps > Steps)
             errors.Add($"The field WarmupSteps ({WarmupSteps}) must not exceed Steps ({Steps}).");
-        if (errors.Count > 0)
-            throw new ValidationException($"Invalid {nameof(DiffusionTrainerOptions)}: " + string.Join(" ", errors));
-        return this;
+        return RecordValidation.ThrowIfAny(this, errors);
     }
 
     /// <summary>The learning-rate schedule these options describe (a cosine whose floor equals its peak is a warm-up then a constant).</summary>

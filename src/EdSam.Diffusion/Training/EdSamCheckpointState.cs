@@ -5,4 +5,24 @@ internal sealed record EdSamCheckpointState
 {
     /// <summary>The loss of every step completed so far, so a resumed run reports the whole history.</summary>
     public double[]? Losses { get; init; }
+
+    /// <summary>The run's seed: the data order and sample choices derive from it.</summary>
+    public long Seed { get; init; }
+
+    /// <summary>Examples per step.</summary>
+    public int BatchSize { get; init; }
+
+    /// <summary>Number of training examples.</summary>
+    public int ExampleCount { get; init; }
+
+    /// <summary>Why resuming a run with <paramref name="current"/> settings would not continue this one, or null.</summary>
+    public string? Mismatch(EdSamCheckpointState current)
+    {
+        var problems = new List<string>();
+        if (Seed != current.Seed) problems.Add($"Seed {Seed} (now {current.Seed})");
+        if (BatchSize != current.BatchSize) problems.Add($"BatchSize {BatchSize} (now {current.BatchSize})");
+        if (ExampleCount != current.ExampleCount) problems.Add($"{ExampleCount} training examples (now {current.ExampleCount})");
+        return problems.Count == 0 ? null : "it was written by a run with " + string.Join(", ", problems) +
+            ": resuming would not continue that run. Use another CheckpointDirectory, or restore the original settings.";
+    }
 }

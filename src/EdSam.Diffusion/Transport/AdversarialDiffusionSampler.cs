@@ -27,8 +27,9 @@ public sealed class AdversarialDiffusionSampler
     /// <param name="transport">The transformation (its options give M, ρ, the seed and the mode).</param>
     /// <param name="batchSize">Source images per denoiser batch (each becomes M rows); ≥ 1.</param>
     /// <param name="condition">Builds each batch's condition from its examples; null conditions on
-    /// <see cref="Example.Label"/> when every example has one, and runs unconditionally otherwise. Pass
-    /// <see cref="CaptionCondition"/> for a text-conditioned denoiser.</param>
+    /// <see cref="Example.Label"/> when every example has one (<see cref="LabelCondition"/>; a denoiser without class
+    /// conditioning then refuses the labels), and runs unconditionally otherwise. Pass <see cref="CaptionCondition"/>
+    /// for a text-conditioned denoiser, <see cref="NoCondition"/> for an unconditional one.</param>
     /// <param name="device">Where the images are processed (the denoiser's device); CPU when null.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1.</exception>
     public AdversarialDiffusionSampler(TransportTransformation transport, int batchSize = 8,
@@ -60,6 +61,11 @@ public sealed class AdversarialDiffusionSampler
         examples.All(e => e.Label is not null)
             ? new DiffusionCondition(tensor(examples.Select(e => (long)e.Label!.Value).ToArray()))
             : null;
+
+    /// <summary>No condition: for unconditional denoisers.</summary>
+    /// <param name="examples">A batch (ignored).</param>
+    /// <returns>Null.</returns>
+    public static DiffusionCondition? NoCondition(IReadOnlyList<Example> examples) => null;
 
     /// <summary>A text condition: each example's caption embedded by <paramref name="encodeText"/> (e.g. a frozen CLIP
     /// text tower), for denoisers conditioned on text embeddings.</summary>

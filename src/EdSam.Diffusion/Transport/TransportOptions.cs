@@ -47,7 +47,8 @@ public sealed record TransportOptions
     [Range(0.0, 100.0)]
     public double GuidanceScale { get; init; } = 1.0;
 
-    /// <summary>Seed of every random draw (ε, α, ε′, DDIM noise); the same seed gives the same samples on CPU.</summary>
+    /// <summary>Seed of <see cref="AdversarialDiffusionSampler"/>'s per-example generators (ε, α, ε′, DDIM noise): the same
+    /// seed gives the same samples on CPU. <c>TransportTransformation.Transform</c> itself draws from the generator it is given.</summary>
     /// <value>The default value is 0.</value>
     public long Seed { get; init; }
 

@@ -79,7 +79,7 @@ public static class StudentFactory
         {
             StripPrefix(stateDict, "module.", notes);
             if (backbone is VitBackbone vit) ResizePositionalEmbedding(stateDict, vit.Config, notes);
-            var report = StrictStateDictLoader.Load(backbone, stateDict, weightsPath, [backbone.ClassifierPrefix]);
+            var report = StateDicts.LoadStrict(backbone, stateDict, weightsPath, [backbone.ClassifierPrefix]);
             if (report.IgnoredKeys.Any(k => stateDict.ContainsKey(k)))
                 notes.Add($"The checkpoint's classification head ('{backbone.ClassifierPrefix}*') was not loaded: the student's forward returns features, not class scores.");
             return report with { Notes = [.. notes, .. report.Notes] };

@@ -29,7 +29,7 @@ public sealed class ClipCheckpointLoaderTests : IDisposable
 
         var act = () => ClipModel.FromPretrained(fixture.ConfigPath, path);
 
-        var error = act.Should().Throw<ClipCheckpointException>().Which;
+        var error = act.Should().Throw<StateDictMismatchException>().Which;
         error.MissingKeys.Should().Equal("visual.ln_pre.bias");
         error.UnexpectedKeys.Should().Equal("visual.surplus_weight");
         error.ShapeMismatches.Should().ContainSingle().Which.Should().Be("visual.proj: checkpoint [64, 31] vs model [64, 32]");
@@ -67,7 +67,7 @@ public sealed class ClipCheckpointLoaderTests : IDisposable
 
         var act = () => ClipCheckpointLoader.LoadStrict(model, sd, "in-memory");
 
-        act.Should().Throw<ClipCheckpointException>().Which.MissingKeys.Should().Equal("logit_scale");
+        act.Should().Throw<StateDictMismatchException>().Which.MissingKeys.Should().Equal("logit_scale");
         foreach (var (key, value) in model.state_dict()) value.allclose(before[key], rtol: 0, atol: 0).Should().BeTrue(key);
         foreach (var t in sd.Values.Concat(before.Values)) t.Dispose();
     }

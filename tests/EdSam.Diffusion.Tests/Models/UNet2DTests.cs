@@ -140,7 +140,7 @@ public class UNet2DTests
 
         var act = () => UNet2D.Load(folder.Path);
 
-        var error = act.Should().Throw<CheckpointMismatchException>().Which;
+        var error = act.Should().Throw<StateDictMismatchException>().Which;
         error.MissingKeys.Should().Equal("conv_out.bias");
         error.UnexpectedKeys.Should().Equal("class_embedding.weight");
         error.Message.Should().Contain("(1 missing, 1 unexpected, 0 mis-shaped key(s))");
@@ -170,5 +170,22 @@ public class NormalizationTests
             float expected = name.EndsWith("weight") ? 1f : 0f;
             parameter.allclose(full_like(parameter, expected), rtol: 0, atol: 0).Should().BeTrue(name);
         }
+    }
+}
+
+public class UNet2DLabelDtypeTests
+{
+    [Fact]
+    public void Int32_class_labels_are_accepted_like_int64()
+    {
+        using var model = new UNet2D(TinyConfigs.UNet(classes: 2));
+        model.eval();
+        using var x = randn(2, 3, 16, 16);
+        using var t = tensor(new long[] { 3, 4 });
+        using var int64 = tensor(new long[] { 1, 0 });
+        using var int32 = tensor(new[] { 1, 0 });
+        using var expected = model.Predict(x, t, new DiffusionCondition(int64));
+        using var actual = model.Predict(x, t, new DiffusionCondition(int32));
+        actual.allclose(expected, rtol: 0, atol: 0).Should().BeTrue();
     }
 }

@@ -20,7 +20,10 @@ public sealed class AugmentationJobTests
         var examples = ToyData.Examples(5);
         var job = new AugmentationJob(sampler, new AugmentationJobOptions { OutputDirectory = folder.Path, SourceExamplesPerShard = 2 });
 
-        var result = job.Run(examples);
+        var reports = new List<AugmentationProgress>();
+        var result = job.Run(examples, new Progress(reports.Add));
+
+        reports.Should().Equal(new AugmentationProgress(1, 3, 4), new AugmentationProgress(2, 3, 8), new AugmentationProgress(3, 3, 10));
 
         result.WrittenShards.Select(Path.GetFileName).Should().Equal("edsam-000000.tar", "edsam-000001.tar", "edsam-000002.tar");
         result.SamplesWritten.Should().Be(10);
@@ -106,5 +109,10 @@ public sealed class AugmentationJobTests
     {
         var act = () => new AugmentationJobOptions { OutputDirectory = "", ShardCount = 2, ShardIndex = 2, SourceExamplesPerShard = 0 }.Validate();
         act.Should().Throw<ArgumentException>().WithMessage("*OutputDirectory*").WithMessage("*ShardIndex*").WithMessage("*SourceExamplesPerShard*");
+    }
+
+    private sealed class Progress(Action<AugmentationProgress> report) : IProgress<AugmentationProgress>
+    {
+        public void Report(AugmentationProgress value) => report(value);
     }
 }

@@ -125,6 +125,11 @@ public sealed class TransportTransformationTests
         result.Images.shape.Should().Equal(6, 3, 8, 8);
         (result.Images - expected).abs().max().item<float>().Should().BeLessThan(1e-5f);
         result.Alpha.abs().max().item<float>().Should().Be(0);
+
+        // The seeded entry point draws exactly these (ε, α, ε′) from a generator with the same seed.
+        using var reseeded = new Generator(42);
+        using var fromSeed = transport.Transform(images, new DiffusionCondition(labels), reseeded);
+        fromSeed.Images.eq(result.Images).all().item<bool>().Should().BeTrue();
     }
 
     [Fact]

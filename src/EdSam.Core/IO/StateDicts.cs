@@ -1,15 +1,15 @@
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
-namespace EdSam.Distillation.Students;
+namespace EdSam.IO;
 
 /// <summary>
-/// Strict state-dict loading for any TorchSharp module: either every key matches by name and shape and all tensors are
-/// copied, or nothing is copied and one <see cref="StateDictMismatchException"/> lists every missing, unexpected and
-/// mis-shaped key. Generalises <c>EdSam.Clip.ClipCheckpointLoader.LoadStrict</c> (which is tied to <c>ClipModel</c>)
-/// with ignored prefixes (classification heads) and optional keys (<c>num_batches_tracked</c>).
+/// A module's weights as a safetensors file, and the strict load every EdSam model uses (CLIP, UNet, VAE, students):
+/// either every key matches by name and shape and all tensors are copied, or nothing is copied and one
+/// <see cref="StateDictMismatchException"/> lists every missing, unexpected and mis-shaped key. Ignored prefixes
+/// skip classification heads; BatchNorm's <c>num_batches_tracked</c> may be absent (pre-1.0 PyTorch checkpoints).
 /// </summary>
-public static class StrictStateDictLoader
+public static class StateDicts
 {
     /// <summary>The key suffix that may be absent from a checkpoint (BatchNorm's step counter, not a weight).</summary>
     public const string NumBatchesTrackedSuffix = "num_batches_tracked";
@@ -21,7 +21,7 @@ public static class StrictStateDictLoader
     /// <param name="ignoredPrefixes">Keys starting with any of these are skipped on both sides (they keep the module's values).</param>
     /// <returns>What was loaded, ignored and defaulted.</returns>
     /// <exception cref="StateDictMismatchException">A key is missing, unexpected or mis-shaped; nothing was copied.</exception>
-    public static StateDictLoadReport Load(Module module, IReadOnlyDictionary<string, Tensor> stateDict, string source, IReadOnlyCollection<string>? ignoredPrefixes = null)
+    public static StateDictLoadReport LoadStrict(Module module, IReadOnlyDictionary<string, Tensor> stateDict, string source, IReadOnlyCollection<string>? ignoredPrefixes = null)
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(stateDict);
@@ -58,5 +58,29 @@ public static class StrictStateDictLoader
         if (ignored.Count > 0) notes.Add($"Ignored {ignored.Count} key(s) under {string.Join(", ", ignoredPrefixes.Select(p => $"'{p}'"))}: {string.Join(", ", ignored)}.");
         if (defaulted.Count > 0) notes.Add($"{defaulted.Count} BatchNorm counter(s) absent from the checkpoint kept their value: {string.Join(", ", defaulted)}.");
         return new StateDictLoadReport(loaded, ignored, defaulted, notes);
+    }
+
+    /// <summary>Reads a safetensors file and loads it strictly into <paramref name="module"/>; the file's tensors are freed afterwards.</summary>
+    /// <param name="module">The module to fill.</param>
+    /// <param name="path">A <c>.safetensors</c> file with the module's key names.</param>
+    /// <param name="ignoredPrefixes">Keys starting with any of these are skipped on both sides.</param>
+    /// <exception cref="StateDictMismatchException">A key is missing, unexpected or mis-shaped; nothing was copied.</exception>
+    /// <exception cref="SafeTensorsFormatException">The file is not valid safetensors.</exception>
+    public static StateDictLoadReport LoadStrict(Module module, string path, IReadOnlyCollection<string>? ignoredPrefixes = null)
+    {
+        var stateDict = SafeTensors.Load(path);
+        try { return LoadStrict(module, stateDict, path, ignoredPrefixes); }
+        finally { foreach (var tensor in stateDict.Values) tensor.Dispose(); }
+    }
+
+    /// <summary>Writes every parameter and buffer of <paramref name="module"/> to a safetensors file (atomically).</summary>
+    /// <param name="module">The module to save.</param>
+    /// <param name="path">The file to write.</param>
+    /// <param name="metadata">Optional string metadata stored in the header.</param>
+    public static void Save(Module module, string path, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        using var scope = NewDisposeScope();
+        var tensors = module.state_dict().ToDictionary(e => e.Key, e => e.Value.detach().cpu().contiguous());
+        SafeTensors.Save(path, tensors, metadata);
     }
 }

@@ -1,4 +1,4 @@
-namespace EdSam.Distillation.Students;
+namespace EdSam.IO;
 
 /// <summary>What a strict load did besides copying tensors.</summary>
 /// <param name="LoadedKeys">Module keys filled from the checkpoint.</param>

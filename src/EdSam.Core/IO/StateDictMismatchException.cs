@@ -1,4 +1,4 @@
-namespace EdSam.Distillation.Students;
+namespace EdSam.IO;
 
 /// <summary>
 /// A state dict does not fit a module: every missing, unexpected and mis-shaped key is listed (not just the first).

@@ -1,0 +1,41 @@
+using EdSam.Clip;
+using EdSam.Data;
+using EdSam.Data.Augmentation;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace EdSam.Distillation.Baselines;
+
+/// <summary>
+/// The CLIP zero-shot baseline, measured exactly as <see cref="Vl2vAdipModel.Evaluate"/> measures a distilled student:
+/// same resize and centre crop, same text classifier T_c (<see cref="TextClassifier"/>), logits = exp(logit_scale) ·
+/// cos(I(x), T_c). Use it to put the teacher's number next to the student's.
+/// </summary>
+public static class ClipZeroShotBaseline
+{
+    /// <summary>Top-1 zero-shot accuracy of <paramref name="teacher"/> on labelled examples, overall and per domain.</summary>
+    /// <param name="teacher">The CLIP model (evaluated as it is: put it in eval mode and on its device first).</param>
+    /// <param name="tokenize">Prompts → int64 tokens <c>[n, context]</c> (for example <c>p =&gt; tokenizer.Tokenize(p, teacher.ContextLength)</c>).</param>
+    /// <param name="classNames">Class names in label order.</param>
+    /// <param name="examples">Labelled examples (for example <c>DomainSplit.Test</c>).</param>
+    /// <param name="templates">Prompt templates; <see cref="TextClassifier.PhotoTemplate"/> when null.</param>
+    /// <param name="batchSize">Images per forward pass.</param>
+    /// <param name="cancellationToken">Stops between batches.</param>
+    /// <returns>The accuracies.</returns>
+    /// <exception cref="ArgumentException">No examples or class names, or an example without a label.</exception>
+    public static ClassificationResult Evaluate(ClipModel teacher, Func<IReadOnlyList<string>, Tensor> tokenize,
+        IReadOnlyList<string> classNames, IReadOnlyList<Example> examples, IReadOnlyList<string>? templates = null,
+        int batchSize = 64, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(teacher);
+        ArgumentNullException.ThrowIfNull(examples);
+        using var head = TextClassifier.Create(teacher, tokenize, classNames, templates ?? [TextClassifier.PhotoTemplate]);
+        var device = teacher.parameters().First().device;
+        head.to(device);
+        return DistillationData.Accuracy(examples, teacher.ImageSize, batchSize, device, images =>
+        {
+            using var inference = inference_mode();
+            return head.call(teacher.EncodeImage(DistillationData.Normalized(images, Normalize.Clip)).to(ScalarType.Float32)).argmax(-1);
+        }, cancellationToken);
+    }
+}
