@@ -61,10 +61,9 @@ internal static class CommandRunner
     /// <summary>Exceptions whose message already says what is wrong with the user's input; no stack trace needed.</summary>
     private static bool IsInputProblem(Exception e) => e is
         FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException
-        or SafeTensorsFormatException or ClipConfigException or ClipCheckpointException or ClipPretrainedException
+        or SafeTensorsFormatException or ClipConfigException or StateDictMismatchException or ClipPretrainedException
         or HubException or DataInputException or ImageDecodeException or CliInputException or NotSupportedException
-        or FormatException or InvalidDataException or EdSam.Diffusion.Models.CheckpointMismatchException
-        or EdSam.Distillation.Students.StateDictMismatchException;
+        or FormatException or InvalidDataException or EdSam.Training.CheckpointException;
 }
 
 /// <summary>The user's input cannot be used (a tokenizer that does not fit the model, an empty label list in a
