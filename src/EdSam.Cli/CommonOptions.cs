@@ -35,6 +35,15 @@ internal static class CommonOptions
         AllowMultipleArgumentsPerToken = false,
     };
 
+    /// <summary><c>--data</c> for commands that need domains and labels.</summary>
+    public static Option<string> DomainData(string description) => new("--data", "-d") { Description = description, Required = true };
+
+    /// <summary>Throws a usage error unless 0 ≤ <paramref name="index"/> &lt; <paramref name="count"/>.</summary>
+    public static void CheckShardRange(int index, int count)
+    {
+        if (index >= count) throw new CliUsageException($"--shard-index {index} must be less than --shard-count {count}.");
+    }
+
     /// <summary><c>--shard-index</c>/<c>--shard-count</c>: process one slice of the shards (an indexed job's share).</summary>
     public static (Option<int> Index, Option<int> Count) ShardRange()
     {

@@ -88,6 +88,14 @@ internal static class DataInputs
         return DomainBedFolder.Open(data);
     }
 
+    /// <summary>Throws a usage error naming <paramref name="option"/> when <paramref name="domain"/> is not one of the data set's domains.</summary>
+    /// <exception cref="CliUsageException">The domain is unknown; the message lists the domains there are.</exception>
+    public static void RequireDomain(IDomainDataset dataset, string domain, string option)
+    {
+        if (!dataset.Domains.Contains(domain, StringComparer.Ordinal))
+            throw new CliUsageException($"{option}: '{domain}' is not a domain of {dataset.Name} ({string.Join(", ", dataset.Domains)}).");
+    }
+
     private static bool IsShardPattern(string input) =>
         input.EndsWith(".tar", StringComparison.OrdinalIgnoreCase) || (input.Contains('{') && input.Contains(".tar", StringComparison.OrdinalIgnoreCase));
 

@@ -62,6 +62,8 @@ internal sealed class ModelArguments
             RequireFile(weights, "--weights");
             ClipConfig config;
             string? besideConfig = null;
+            if (Directory.Exists(model))
+                throw new CliUsageException($"--weights goes with a config JSON or an architecture name; '{model}' is a model folder, which holds its own weights (drop --weights).");
             if (File.Exists(model))
             {
                 config = ClipConfig.Load(model);

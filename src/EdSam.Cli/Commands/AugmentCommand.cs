@@ -51,7 +51,7 @@ internal static class AugmentCommand
             if (isGuided != model.IsGiven(parse))
                 throw new CliUsageException(isGuided ? "--guided needs --model (the CLIP whose loss guides α)." : "--model is only used with --guided.");
             int index = parse.GetValue(shardIndex), count = parse.GetValue(shardCount);
-            if (index >= count) throw new CliUsageException($"--shard-index {index} must be less than --shard-count {count}.");
+            CommonOptions.CheckShardRange(index, count);
 
             var transportOptions = new TransportOptions
             {

@@ -16,11 +16,7 @@ internal static class DistillCommand
         var command = new Command("distill",
             "Distil a CLIP teacher into a small student with VL2V-ADiP, leaving --test-domain out; resumes from --checkpoints.");
         var model = new ModelArguments(command, description: "The CLIP teacher: a folder or hub repo id, or a config JSON / architecture name with --weights.");
-        var data = new Option<string>("--data", "-d")
-        {
-            Description = "A DomainBed folder, a labelled CSV/TSV table, or fashion-mnist-dg.",
-            Required = true,
-        };
+        var data = CommonOptions.DomainData("A DomainBed folder, a labelled CSV/TSV table, or fashion-mnist-dg.");
         var testDomain = new Option<string>("--test-domain") { Description = "The held-out domain (reported, never trained on).", Required = true };
         var output = new Option<string>("--out", "-o") { Description = "Folder the distilled model is saved to (load it with Vl2vAdipModel.Load).", Required = true };
         var defaults = new Vl2vAdipOptions();
@@ -46,8 +42,7 @@ internal static class DistillCommand
         {
             IDomainDataset dataset = DataInputs.Domains(parse.GetRequiredValue(data));
             string test = parse.GetRequiredValue(testDomain);
-            if (!dataset.Domains.Contains(test, StringComparer.Ordinal))
-                throw new CliUsageException($"--test-domain: '{test}' is not a domain of {dataset.Name} ({string.Join(", ", dataset.Domains)}).");
+            DataInputs.RequireDomain(dataset, test, "--test-domain");
             if (parse.GetValue(studentWeights) is { } weightsPath) ModelArguments.RequireFile(weightsPath, "--student-weights");
             string outPath = parse.GetRequiredValue(output);
 

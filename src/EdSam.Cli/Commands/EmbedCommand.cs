@@ -41,7 +41,7 @@ internal static class EmbedCommand
             if ((imageInputs.Length > 0) == (textFile is not null))
                 throw new CliUsageException("give exactly one of --images or --texts.");
             int index = parse.GetValue(shardIndex), count = parse.GetValue(shardCount);
-            if (index >= count) throw new CliUsageException($"--shard-index {index} must be less than --shard-count {count}.");
+            CommonOptions.CheckShardRange(index, count);
             string outPath = parse.GetRequiredValue(output);
             if (textFile is not null) ModelArguments.RequireFile(textFile, "--texts");
             else DataInputs.RequireExisting(imageInputs, "--images");

@@ -15,11 +15,7 @@ internal static class EvalCommand
     {
         var command = new Command("eval", "Zero-shot accuracy per domain on a DomainBed folder, a labelled CSV/TSV table or fashion-mnist-dg.");
         var model = new ModelArguments(command);
-        var data = new Option<string>("--data", "-d")
-        {
-            Description = "A DomainBed folder (root/domain/class/*.jpg), a CSV/TSV table with label and domain columns, or fashion-mnist-dg.",
-            Required = true,
-        };
+        var data = CommonOptions.DomainData("A DomainBed folder (root/domain/class/*.jpg), a CSV/TSV table with label and domain columns, or fashion-mnist-dg.");
         var domains = new Option<string[]>("--domain")
         {
             Description = "Evaluate only this domain (repeatable); all domains by default.",
@@ -41,9 +37,7 @@ internal static class EvalCommand
             if (parse.GetValue(limit) is < 1) throw new CliUsageException("--max-per-domain must be at least 1.");
             IDomainDataset dataset = DataInputs.Domains(dataArgument);
             string[] selected = parse.GetValue(domains) is { Length: > 0 } chosen ? chosen : dataset.Domains.ToArray();
-            foreach (string domain in selected)
-                if (!dataset.Domains.Contains(domain, StringComparer.Ordinal))
-                    throw new CliUsageException($"--domain: '{domain}' is not a domain of {dataset.Name} ({string.Join(", ", dataset.Domains)}).");
+            foreach (string domain in selected) DataInputs.RequireDomain(dataset, domain, "--domain");
 
             using var clip = model.Load(parse, cancellationToken);
             using var classifier = new ZeroShotClassifier(clip.Model, clip.Tokenize, dataset.ClassNames,

@@ -16,11 +16,7 @@ internal static class TrainCommand
         var command = new Command("train",
             "Fine-tune a CLIP with ED-SAM on real images and 'edsam augment' samples; resumes from --checkpoints.");
         var model = new ModelArguments(command, description: "The CLIP to fine-tune: a folder or hub repo id, or a config JSON / architecture name with --weights.");
-        var data = new Option<string>("--data", "-d")
-        {
-            Description = "Training data: a DomainBed folder, a labelled CSV/TSV table, or fashion-mnist-dg.",
-            Required = true,
-        };
+        var data = CommonOptions.DomainData("Training data: a DomainBed folder, a labelled CSV/TSV table, or fashion-mnist-dg.");
         var testDomain = new Option<string?>("--test-domain") { Description = "Leave this domain out of training and report zero-shot accuracy on it afterwards." };
         var adversarial = new Option<string[]>("--adversarial")
         {
@@ -48,8 +44,7 @@ internal static class TrainCommand
             if (shards.Length > 0) DataInputs.RequireExisting(shards, "--adversarial");
             IDomainDataset dataset = DataInputs.Domains(parse.GetRequiredValue(data));
             string? test = parse.GetValue(testDomain);
-            if (test is not null && !dataset.Domains.Contains(test, StringComparer.Ordinal))
-                throw new CliUsageException($"--test-domain: '{test}' is not a domain of {dataset.Name} ({string.Join(", ", dataset.Domains)}).");
+            if (test is not null) DataInputs.RequireDomain(dataset, test, "--test-domain");
             string outPath = parse.GetRequiredValue(output);
 
             var options = new EdSamOptions

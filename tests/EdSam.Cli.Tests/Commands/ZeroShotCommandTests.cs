@@ -98,6 +98,19 @@ public sealed class ZeroShotCommandTests
         lines[1].Should().StartWith(temp.File("imgs/b.png"));
     }
 
+    [SkippableFact]
+    public void Weights_with_a_model_folder_is_a_usage_error_saying_why()
+    {
+        using var temp = new TempFolder();
+        string modelFolder = TestModels.FullVocabModelFolder();
+        string image = TestModels.WriteSolidPng(temp.File("a.png"), 1, 0, 0);
+
+        var result = CliRun.Invoke("zero-shot", "--model", modelFolder, "--weights", Path.Combine(modelFolder, ClipPretrained.OpenClipWeightsFile), "--labels", "a,b", image);
+
+        result.ExitCode.Should().Be(2);
+        result.Error.Should().Contain("--weights").And.Contain("model folder");
+    }
+
     [Theory]
     [InlineData(" , ,")]
     [InlineData("cat,dog,cat")]
