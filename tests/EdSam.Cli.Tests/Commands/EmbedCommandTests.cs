@@ -1,6 +1,7 @@
 using System.Text.Json;
 using EdSam.Cli.Tests.TestSupport;
 using EdSam.Clip;
+using EdSam.Data.WebDataset;
 using EdSam.IO;
 using static TorchSharp.torch;
 
@@ -58,6 +59,31 @@ public sealed class EmbedCommandTests
         using var tokens = ClipTokenizer.FromBpeFile(Path.Combine(modelFolder, "bpe_simple_vocab_16e6.txt.gz")).Tokenize(["a photo of a cat", "a diagram of a dog"]);
         using var expected = model.EmbedTexts(tokens);
         embeddings.allclose(expected, rtol: 0, atol: 1e-5).Should().BeTrue();
+    }
+
+    [SkippableFact]
+    public void A_shard_slice_embeds_only_its_shards_in_order()
+    {
+        using var temp = new TempFolder();
+        string modelFolder = TestModels.FullVocabModelFolder();
+        using (var writer = new WebDatasetWriter(temp.File("shards"), new WebDatasetWriterOptions { MaxSamplesPerShard = 2 }))
+        {
+            for (int i = 0; i < 6; i++)
+            {
+                using var image = full(new long[] { 3, 20, 24 }, 0.15f * i);
+                writer.Write($"sample{i}", image, caption: $"caption {i}");
+            }
+        }
+        string pattern = temp.File("shards") + "/{000000..000002}.tar";
+        string output = temp.File("slice.safetensors");
+
+        var result = CliRun.Invoke("embed", "--model", modelFolder, "--images", pattern, "--shard-index", "1", "--shard-count", "2", "--out", output);
+
+        result.ExitCode.Should().Be(0, result.Error);
+        var metadata = SafeTensors.ReadMetadata(output);
+        // Worker 1 of 2 takes shard 1 (samples 2 and 3); shards 0 and 2 belong to worker 0.
+        JsonSerializer.Deserialize<string[]>(metadata["keys"]).Should().Equal("sample2", "sample3");
+        metadata["shards"].Should().Be("1/2");
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using EdSam.Cli.Tests.TestSupport;
 using EdSam.Clip;
+using EdSam.Data.FashionMnist;
 
 namespace EdSam.Cli.Tests.Commands;
 
@@ -65,5 +66,18 @@ public sealed class EvalCommandTests
         lines.Should().NotContain(l => l.StartsWith("d1", StringComparison.Ordinal));
         unknown.ExitCode.Should().Be(2);
         unknown.Error.Should().Contain("d9").And.Contain("d1, d2");
+    }
+
+    [SkippableFact]
+    public void The_built_in_benchmark_is_named_by_its_literal()
+    {
+        string modelFolder = TestModels.FullVocabModelFolder();
+
+        var result = CliRun.Invoke("eval", "--model", modelFolder, "--data", "fashion-mnist-dg", "--max-per-domain", "3", "--json");
+
+        result.ExitCode.Should().Be(0, result.Error);
+        var rows = JsonSerializer.Deserialize<JsonElement>(result.Out).GetProperty("domains").EnumerateArray().ToArray();
+        rows.Select(r => r.GetProperty("domain").GetString()).Should().Equal(FashionMnistDg.Load().Domains);
+        rows.Should().AllSatisfy(r => r.GetProperty("examples").GetInt64().Should().Be(3));
     }
 }
