@@ -211,7 +211,8 @@ public sealed partial class ClipModel : Module<Tensor, Tensor, (Tensor logitsPer
         {
             using var _ = no_grad();
             using var scale = logit_scale.exp();
-            return scale.to(ScalarType.Float64).item<double>();
+            using var wide = scale.to(ScalarType.Float64);
+            return wide.item<double>();
         }
     }
 

@@ -15,7 +15,7 @@ internal static class Initializers
     /// <summary>torchvision's convolution init: Kaiming normal, fan-out mode, ReLU gain: N(0, 2 / fan_out).</summary>
     public static void KaimingNormalFanOut(Tensor weight, Generator? generator)
     {
-        long fanOut = weight.shape[0] * weight[0][0].numel();
+        long fanOut = weight.shape[0] * ReceptiveField(weight);
         using var _ = no_grad();
         weight.normal_(0, Math.Sqrt(2.0 / fanOut), generator);
     }
@@ -26,7 +26,7 @@ internal static class Initializers
     /// </summary>
     public static void PyTorchDefault(Tensor weight, Tensor? bias, Generator? generator)
     {
-        long fanIn = weight[0].numel();
+        long fanIn = weight.shape[1] * ReceptiveField(weight);
         double bound = 1 / Math.Sqrt(fanIn);
         using var _ = no_grad();
         weight.uniform_(-bound, bound, generator);
@@ -50,6 +50,9 @@ internal static class Initializers
         using var _ = no_grad();
         target.normal_(mean, std, generator);
     }
+
+    // Elements of one kernel (1 for Linear): shape[2..] multiplied, read from the shape so no tensor views are made.
+    private static long ReceptiveField(Tensor weight) => weight.shape.Skip(2).Aggregate(1L, (a, b) => a * b);
 
     private static double NormalCdf(double x)
     {

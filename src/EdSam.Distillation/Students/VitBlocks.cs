@@ -89,7 +89,8 @@ internal sealed class VitBlock : Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var y = x.add(attn.call(norm1.call(x)));
-        y = y.add_(mlp.call(norm2.call(y)));
+        // Out of place: LayerNorm saved y for its backward pass.
+        y = y.add(mlp.call(norm2.call(y)));
         return scope.MoveToOuter(y);
     }
 }
