@@ -54,6 +54,29 @@ public static class ClipCheckpointLoader
         return HuggingFaceClipKeys.IsHuggingFaceLayout(stateDict) ? HuggingFaceClipKeys.ToOpenAi(stateDict) : stateDict;
     }
 
+    /// <summary>True when the state dict uses Hugging Face's <c>CLIPModel</c> key layout (<c>vision_model.*</c>, <c>text_model.*</c>).</summary>
+    /// <param name="stateDict">The state dict.</param>
+    /// <returns>Whether <see cref="ConvertLayout"/> would rename it.</returns>
+    public static bool IsHuggingFaceLayout(IReadOnlyDictionary<string, Tensor> stateDict)
+    {
+        ArgumentNullException.ThrowIfNull(stateDict);
+        return HuggingFaceClipKeys.IsHuggingFaceLayout(stateDict);
+    }
+
+    /// <summary>
+    /// The inverse of <see cref="ConvertLayout"/>: OpenAI/OpenCLIP names to Hugging Face <c>CLIPModel</c> names
+    /// (q/k/v split out of <c>in_proj</c>, projections transposed into Linear weights). A state dict already in
+    /// Hugging Face layout is returned unchanged. <c>ConvertLayout(ToHuggingFaceLayout(sd))</c> reproduces every tensor of <c>sd</c>.
+    /// </summary>
+    /// <param name="stateDict">The state dict; do not use it afterwards (its tensors move to the result).</param>
+    /// <returns>A state dict with Hugging Face key names.</returns>
+    /// <exception cref="NotSupportedException">The image tower is a ResNet, which Hugging Face's <c>CLIPModel</c> cannot hold.</exception>
+    public static Dictionary<string, Tensor> ToHuggingFaceLayout(Dictionary<string, Tensor> stateDict)
+    {
+        ArgumentNullException.ThrowIfNull(stateDict);
+        return HuggingFaceClipKeys.IsHuggingFaceLayout(stateDict) ? stateDict : HuggingFaceClipKeys.ToHuggingFace(stateDict);
+    }
+
     /// <summary>
     /// Step 3, in place: strips DataParallel's <c>module.</c> prefix, turns a 1-element <c>logit_scale</c> into a
     /// scalar, and drops entries that are not weights (OpenAI's <c>input_resolution</c>, <c>context_length</c>,
