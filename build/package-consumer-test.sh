@@ -11,7 +11,10 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 version="0.0.0-consumer.$(date +%s)"   # a fresh version, so no stale copy in the NuGet cache can answer
 
-dotnet pack "$repo/EdSam.sln" -c Release -o "$work/feed" -p:Version="$version" -v q -nologo >/dev/null
+# The libraries only: the edsam tool's per-platform packages carry libtorch and take minutes to pack.
+for project in EdSam.Core EdSam.Diffusion EdSam.Distillation EdSam; do
+  dotnet pack "$repo/src/$project" -c Release -o "$work/feed" -p:Version="$version" -v q -nologo >/dev/null
+done
 cat > "$work/nuget.config" <<XML
 <?xml version="1.0" encoding="utf-8"?>
 <configuration>
