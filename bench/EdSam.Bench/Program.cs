@@ -1,7 +1,7 @@
 using EdSam.Bench;
 
 // Throughput and memory benchmarks. Run on demand (never part of the test command):
-//   dotnet run -c Release --project bench/EdSam.Bench -- [matmul|clip|memory|data|all] [--threads 2]
+//   dotnet run -c Release --project bench/EdSam.Bench -- [matmul|clip|memory|data|transport|students|all] [--threads 2]
 string suite = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "clip";
 int threads = BenchArgs.Int(args, "--threads", 2);
 TorchSharp.torch.set_num_threads(threads);
@@ -23,13 +23,21 @@ switch (suite)
     case "data":
         DataLoadingBenchmark.Run();
         break;
+    case "transport":
+        TransportBenchmark.Run();
+        break;
+    case "students":
+        StudentBenchmark.Run();
+        break;
     case "all":
         ClipEncodingBenchmark.Run();
         EncodeMemoryBenchmark.Run();
         DataLoadingBenchmark.Run();
+        TransportBenchmark.Run();
+        StudentBenchmark.Run();
         break;
     default:
-        Console.Error.WriteLine($"unknown suite '{suite}'; expected matmul, clip, memory, data or all");
+        Console.Error.WriteLine($"unknown suite '{suite}'; expected matmul, clip, memory, data, transport, students or all");
         return 2;
 }
 return 0;
