@@ -21,7 +21,7 @@ internal static class TransportBenchmark
         using var unet = new UNet2D(UNet2DConfig.Tiny(ImageSize));
         unet.eval();
         using var images = rand(Batch, 3, ImageSize, ImageSize);
-        var plainScheduler = unet.Scheduler;
+        var plainScheduler = new EdSam.Diffusion.Schedulers.DdimScheduler(unet.Scheduler);
 
         double plain = Timing.MedianSeconds(() =>
         {
