@@ -10,7 +10,7 @@ internal static class StudentBenchmark
 {
     private const int Batch = 8;
 
-    public static void Run(string teacherName = "ViT-B-32")
+    public static void Run(string teacherName = "ViT-B-16")
     {
         using var images = randn(Batch, 3, 224, 224);
         using var teacher = new ClipModel(ClipConfig.Named(teacherName));
