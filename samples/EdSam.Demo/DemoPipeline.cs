@@ -142,7 +142,7 @@ internal sealed class DemoPipeline(DemoSettings settings, DomainSplit split)
         using var labels = tensor(split.Train.Select(e => (long)e.Label!.Value).ToArray());
         var trainer = new DiffusionTrainer(unet, new DiffusionTrainerOptions
         {
-            Steps = settings.DiffusionSteps, BatchSize = 32, LearningRate = 1e-3, WarmupSteps = 10, EmaDecay = 0, Seed = settings.Seed,
+            Steps = settings.DiffusionSteps, BatchSize = 32, LearningRate = 1e-3, WarmupSteps = 10, EmaDecay = 0, CheckpointEvery = 0, Seed = settings.Seed,
         });
         var result = trainer.Fit(images, labels, progress: Report(task));
         unet.Save(folder);

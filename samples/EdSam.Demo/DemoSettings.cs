@@ -5,8 +5,8 @@ internal sealed record DemoSettings
 {
     public required string Preset { get; init; }
     public int ImageSize { get; init; } = 16;
-    public int MaxPerDomain { get; init; } = 60;
-    public int ClipEpochs { get; init; } = 4;
+    public int MaxPerDomain { get; init; } = 100;
+    public int ClipEpochs { get; init; } = 30;
     public int ClipBatchSize { get; init; } = 32;
     public double ClipLearningRate { get; init; } = 1e-3;
     public int DiffusionSteps { get; init; } = 60;
