@@ -10,12 +10,16 @@ namespace EdSam.Demo;
 /// <summary>Writes <c>report/index.html</c> (self-contained apart from the PNGs beside it), the loss plot and a copy of the transport grid.</summary>
 internal static class DemoReport
 {
-    public static readonly (string Method, string Stage)[] Methods =
+    /// <summary>Each method, the stage holding its accuracies, and the stages whose time it costs (ED-SAM needs the diffusion model).</summary>
+    public static readonly (string Method, string Stage, string[] CostStages)[] Methods =
     [
-        ("CLIP trained on source captions (zero-shot)", "2-zero-shot"),
-        ("ED-SAM fine-tuned CLIP", "5-edsam"),
-        ("VL2V-ADiP TinyResNet student", "6-distill"),
+        ("CLIP trained on source captions (zero-shot)", "2-zero-shot", ["1-clip", "2-zero-shot"]),
+        ("ED-SAM fine-tuned CLIP", "5-edsam", ["3-diffusion", "4-transport", "5-edsam"]),
+        ("VL2V-ADiP TinyResNet student", "6-distill", ["6-distill"]),
     ];
+
+    public static double Seconds(IReadOnlyDictionary<string, StageResult> results, IEnumerable<string> stages) =>
+        stages.Sum(s => results.TryGetValue(s, out var r) ? r.Seconds : 0);
 
     // One colour per loss curve (RGB in [0, 1]); the HTML legend names them.
     private static readonly (string Stage, string Name, float R, float G, float B)[] Curves =
@@ -45,10 +49,11 @@ internal static class DemoReport
         html.Append($"<p>Preset <b>{E(settings.Preset)}</b>, {settings.ImageSize} px, at most {settings.MaxPerDomain} images per domain, seed {settings.Seed}. ")
             .Append($"Sources: {E(string.Join(", ", split.SourceDomains))}; {split.Train.Count} training, {split.Validation.Count} validation, {split.Test.Count} test images. ")
             .Append("All numbers below were measured by this run (a stage marked as resumed reports the figures of the run that computed it).</p>");
-        html.Append($"<h2>Accuracy</h2><table><tr><th>Method</th><th>Held-out ({E(split.TestDomain)})</th><th>Source validation</th></tr>");
-        foreach (var (method, stage) in Methods)
+        html.Append($"<h2>Accuracy</h2><table><tr><th>Method</th><th>Held-out ({E(split.TestDomain)})</th><th>Source validation</th><th>Wall time of its stages</th></tr>");
+        foreach (var (method, stage, costStages) in Methods)
             if (results.TryGetValue(stage, out var r))
-                html.Append($"<tr><td>{E(method)}</td><td>{Percent(r, $"test:{split.TestDomain}")}</td><td>{Percent(r, "val:all")}</td></tr>");
+                html.Append($"<tr><td>{E(method)}</td><td>{Percent(r, $"test:{split.TestDomain}")}</td><td>{Percent(r, "val:all")}</td>")
+                    .Append($"<td>{Seconds(results, costStages).ToString("F1", CultureInfo.InvariantCulture)} s ({E(string.Join(" + ", costStages))})</td></tr>");
         html.Append("</table><h2>Stages</h2><table><tr><th>Stage</th><th>Wall time</th><th>Accuracies</th><th>Notes</th></tr>");
         foreach (var (stage, r) in results.OrderBy(p => p.Key, StringComparer.Ordinal))
             html.Append($"<tr><td>{E(stage)}</td><td>{r.Seconds.ToString("F1", CultureInfo.InvariantCulture)} s</td><td>")

@@ -9,12 +9,12 @@ internal sealed record DemoSettings
     public int ClipEpochs { get; init; } = 30;
     public int ClipBatchSize { get; init; } = 32;
     public double ClipLearningRate { get; init; } = 1e-3;
-    public int DiffusionSteps { get; init; } = 60;
+    public int DiffusionSteps { get; init; } = 150;
     public int SamplesPerImage { get; init; } = 2;
     public int SamplingSteps { get; init; } = 4;
     public int EdSamEpochs { get; init; } = 1;
     public double EdSamLearningRate { get; init; } = 2e-4;
-    public int DistillSteps { get; init; } = 30;
+    public int DistillSteps { get; init; } = 80;
     public string TestDomain { get; init; } = "sketch";
     public int Seed { get; init; }
     public string OutputFolder { get; init; } = "edsam-demo";

@@ -24,14 +24,26 @@ AnsiConsole.MarkupLine($"[bold]EdSam demo[/] ({settings.Preset}): {Markup.Escape
     $"sources {Markup.Escape(string.Join(", ", split.SourceDomains))}, held out [bold]{Markup.Escape(split.TestDomain)}[/]; " +
     $"{split.Train.Count} train / {split.Validation.Count} val / {split.Test.Count} test images; output {Markup.Escape(Path.GetFullPath(settings.OutputFolder))}");
 
+// Resuming is only sound with the settings that produced the finished stages.
+string settingsPath = Path.Combine(settings.OutputFolder, "settings.json");
+string settingsJson = System.Text.Json.JsonSerializer.Serialize(settings, new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+if (File.Exists(settingsPath) && File.ReadAllText(settingsPath) != settingsJson)
+{
+    Console.Error.WriteLine($"{Path.GetFullPath(settingsPath)} was written by a run with other settings; pass another --out (or delete that folder) instead of mixing their results.");
+    return 2;
+}
+Directory.CreateDirectory(settings.OutputFolder);
+File.WriteAllText(settingsPath, settingsJson);
+
 var pipeline = new DemoPipeline(settings, split);
 pipeline.RunAll();
 
-var table = new Table().AddColumns("Method", $"Held-out ({split.TestDomain})", "Source validation", "Stage time");
-foreach (var (method, stage) in DemoReport.Methods)
+var table = new Table().AddColumns("Method", $"Held-out ({split.TestDomain})", "Source validation", "Time (its stages)");
+foreach (var (method, stage, costStages) in DemoReport.Methods)
 {
     var result = pipeline.Results[stage];
-    table.AddRow(method, DemoReport.Percent(result, $"test:{split.TestDomain}"), DemoReport.Percent(result, "val:all"), $"{result.Seconds:F1} s");
+    table.AddRow(Markup.Escape(method), DemoReport.Percent(result, $"test:{split.TestDomain}"), DemoReport.Percent(result, "val:all"),
+        $"{DemoReport.Seconds(pipeline.Results, costStages):F1} s");
 }
 AnsiConsole.Write(table);
 
