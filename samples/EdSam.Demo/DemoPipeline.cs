@@ -191,11 +191,13 @@ internal sealed class DemoPipeline(DemoSettings settings, DomainSplit split)
     {
         var tokenizer = Tokenizer();
         using var teacher = LoadClip("5-edsam");
+        // The student starts from random weights here (no ImageNet checkpoint offline), so it needs a far larger
+        // learning rate than the paper's fine-tuning default; 1e-3 doubles its source accuracy over 5e-5 in the quick run.
         var trainer = new Vl2vAdipTrainer(new Vl2vAdipOptions
         {
             Teacher = teacher, Tokenize = tokenizer.Tokenize, Templates = Templates, Student = StudentArchitecture.TinyResNet,
             AlignSteps = settings.DistillSteps, DistillSteps = settings.DistillSteps, EvaluateEvery = settings.DistillSteps,
-            BatchSizePerDomain = 16, Workers = 1, Seed = settings.Seed, Progress = Report(task),
+            BatchSizePerDomain = 16, LearningRate = 1e-3, Workers = 1, Seed = settings.Seed, Progress = Report(task),
         });
         using var student = trainer.Fit(split);
         student.Save(folder);

@@ -23,8 +23,8 @@ internal sealed record DemoSettings
 
     public static DemoSettings Default => new()
     {
-        Preset = "default", ImageSize = 32, MaxPerDomain = 300, ClipEpochs = 10, DiffusionSteps = 400, SamplesPerImage = 4,
-        SamplingSteps = 6, EdSamEpochs = 2, DistillSteps = 150,
+        Preset = "default", ImageSize = 32, MaxPerDomain = 300, ClipEpochs = 10, DiffusionSteps = 300, SamplesPerImage = 2,
+        SamplingSteps = 5, EdSamEpochs = 1, DistillSteps = 150,
     };
 
     public static DemoSettings Full => new()
