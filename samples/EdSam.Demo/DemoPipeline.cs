@@ -24,6 +24,9 @@ internal sealed class DemoPipeline(DemoSettings settings, DomainSplit split)
 
     public Dictionary<string, StageResult> Results { get; } = [];
 
+    /// <summary>Stages whose result was read from an earlier run rather than computed by this one.</summary>
+    public HashSet<string> Resumed { get; } = [];
+
     private string Folder(string stage) => Path.Combine(settings.OutputFolder, stage);
 
     public void RunAll()
@@ -42,6 +45,7 @@ internal sealed class DemoPipeline(DemoSettings settings, DomainSplit split)
         {
             AnsiConsole.MarkupLine($"[grey]{stage}: finished earlier ({done.Seconds:F1} s), skipped[/]");
             Results[stage] = done;
+            Resumed.Add(stage);
             return;
         }
         Directory.CreateDirectory(Folder(stage));

@@ -32,7 +32,7 @@ internal static class DemoReport
     public static string Percent(StageResult result, string key) =>
         result.Accuracy.TryGetValue(key, out double value) ? value.ToString("P1", CultureInfo.InvariantCulture) : "–";
 
-    public static string Write(DemoSettings settings, DomainSplit split, IReadOnlyDictionary<string, StageResult> results)
+    public static string Write(DemoSettings settings, DomainSplit split, IReadOnlyDictionary<string, StageResult> results, IReadOnlySet<string> resumed)
     {
         string folder = Path.Combine(settings.OutputFolder, "report");
         Directory.CreateDirectory(folder);
@@ -48,7 +48,7 @@ internal static class DemoReport
         html.Append($"<h1>EdSam demo — Fashion-MNIST-DG, held-out domain “{E(split.TestDomain)}”</h1>");
         html.Append($"<p>Preset <b>{E(settings.Preset)}</b>, {settings.ImageSize} px, at most {settings.MaxPerDomain} images per domain, seed {settings.Seed}. ")
             .Append($"Sources: {E(string.Join(", ", split.SourceDomains))}; {split.Train.Count} training, {split.Validation.Count} validation, {split.Test.Count} test images. ")
-            .Append("All numbers below were measured by this run (a stage marked as resumed reports the figures of the run that computed it).</p>");
+            .Append("All numbers below were measured by this demo's runs; a stage marked “resumed” was computed by an earlier run into the same folder (same settings).</p>");
         html.Append($"<h2>Accuracy</h2><table><tr><th>Method</th><th>Held-out ({E(split.TestDomain)})</th><th>Source validation</th><th>Wall time of its stages</th></tr>");
         foreach (var (method, stage, costStages) in Methods)
             if (results.TryGetValue(stage, out var r))
@@ -56,12 +56,14 @@ internal static class DemoReport
                     .Append($"<td>{Seconds(results, costStages).ToString("F1", CultureInfo.InvariantCulture)} s ({E(string.Join(" + ", costStages))})</td></tr>");
         html.Append("</table><h2>Stages</h2><table><tr><th>Stage</th><th>Wall time</th><th>Accuracies</th><th>Notes</th></tr>");
         foreach (var (stage, r) in results.OrderBy(p => p.Key, StringComparer.Ordinal))
-            html.Append($"<tr><td>{E(stage)}</td><td>{r.Seconds.ToString("F1", CultureInfo.InvariantCulture)} s</td><td>")
+            html.Append($"<tr><td>{E(stage)}{(resumed.Contains(stage) ? " (resumed)" : "")}</td><td>{r.Seconds.ToString("F1", CultureInfo.InvariantCulture)} s</td><td>")
                 .Append(E(string.Join(", ", r.Accuracy.Select(p => $"{p.Key} {p.Value.ToString("P1", CultureInfo.InvariantCulture)}"))))
                 .Append($"</td><td>{E(r.Note ?? "")}</td></tr>");
         html.Append("</table><h2>Training losses</h2><img src=\"loss.png\" width=\"640\"><p>Each curve is scaled to its own range (min at the bottom, max at the top) over its steps: ")
             .Append(string.Join(", ", Curves.Select(c => $"<span style=\"color:rgb({(int)(c.R * 255)},{(int)(c.G * 255)},{(int)(c.B * 255)})\">{E(c.Name)}</span>"))).Append(".</p>");
-        html.Append("<h2>Transported samples</h2><img src=\"transport-grid.png\" width=\"480\"><p>Each row: a source image, then its transported samples x*.</p>");
+        html.Append("<h2>Transported samples</h2><img src=\"transport-grid.png\" width=\"480\"><p>Each row: a source image, then its transported samples x*. ")
+            .Append($"The UNet was trained for {settings.DiffusionSteps} steps on {split.Train.Count} images; with few steps (the quick preset) it is far from converged ")
+            .Append("and x* look mostly like noise, so the ED-SAM row then shows the pipeline working rather than the method's benefit.</p>");
         html.Append("</body></html>");
         string path = Path.Combine(folder, "index.html");
         File.WriteAllText(path + ".tmp", html.ToString());

@@ -47,6 +47,6 @@ foreach (var (method, stage, costStages) in DemoReport.Methods)
 }
 AnsiConsole.Write(table);
 
-string report = DemoReport.Write(settings, split, pipeline.Results);
+string report = DemoReport.Write(settings, split, pipeline.Results, pipeline.Resumed);
 AnsiConsole.MarkupLine($"Report: {Markup.Escape(report)}  (total {total.Elapsed.TotalSeconds:F1} s this run)");
 return 0;
