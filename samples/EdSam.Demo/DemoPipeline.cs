@@ -142,7 +142,9 @@ internal sealed class DemoPipeline(DemoSettings settings, DomainSplit split)
     {
         manual_seed(settings.Seed);
         using var unet = new UNet2D(UNet2DConfig.Tiny(settings.ImageSize) with { NumClasses = split.ClassNames.Count });
-        using var images = stack(split.Train.Select(e => e.Image.Load()).ToArray());
+        var loaded = split.Train.Select(e => e.Image.Load()).ToArray();
+        using var images = stack(loaded);
+        foreach (var image in loaded) image.Dispose();
         using var labels = tensor(split.Train.Select(e => (long)e.Label!.Value).ToArray());
         var trainer = new DiffusionTrainer(unet, new DiffusionTrainerOptions
         {
