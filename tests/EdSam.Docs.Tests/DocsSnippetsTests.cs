@@ -75,6 +75,24 @@ public sealed class DocsSnippetsTests
     }
 
     [Fact]
+    public void Usings_and_type_declarations_of_any_block_serve_the_whole_file()
+    {
+        // Neither block compiles as written at its place: C# wants usings first and types after the statements.
+        const string markdown = "```csharp\nvar origin = new Point(0, 0);\n```\n\n```csharp\nusing System.Text;\nvar text = new StringBuilder().Append(origin).ToString();\nrecord Point(int X, int Y);\n```\n";
+        var program = SnippetProgram.FromBlocks("x.md", MarkdownCodeBlock.Parse("x.md", markdown));
+
+        SnippetCompiler.Compile(program).Should().BeEmpty();
+    }
+
+    [Fact]
+    public void A_name_declared_twice_in_one_file_is_an_error()
+    {
+        var program = SnippetProgram.FromBlocks("x.md", MarkdownCodeBlock.Parse("x.md", "```csharp\nint n = 1;\n```\n```csharp\nint n = 2;\n```\n"));
+
+        SnippetCompiler.Compile(program).Should().Contain(d => d.Id == "CS0128");
+    }
+
+    [Fact]
     public void A_syntax_error_in_one_block_is_reported_even_when_the_program_parses()
     {
         var program = SnippetProgram.FromBlocks("x.md", MarkdownCodeBlock.Parse("x.md", "```csharp\nvar a = new int[] { 1, 2 ;\n```\n"));

@@ -8,7 +8,7 @@ namespace EdSam.Docs.Tests;
 /// <summary>
 /// The C# blocks of one Markdown file joined into one top-level-statements program, the way a reader follows a
 /// how-to: later blocks use what earlier ones declared. Using directives are lifted to the top, type declarations
-/// go after the statements (C# requires both), and every piece carries a <c>#line</c> directive, so compiler
+/// go after the statements (C# requires both; assembly attributes sit between), and every piece carries a <c>#line</c> directive, so compiler
 /// diagnostics point at the Markdown file and line.
 /// </summary>
 public sealed class SnippetProgram
@@ -46,6 +46,7 @@ public sealed class SnippetProgram
             $"#line {b.FirstCodeLine} \"{b.File}\"\n" + b.Code, ParseOptions, path: b.File)).ToList();
 
         var usings = new StringBuilder();
+        var attributes = new StringBuilder();
         var statements = new StringBuilder();
         var declarations = new StringBuilder();
         var seenUsings = new HashSet<string>(StringComparer.Ordinal);
@@ -54,11 +55,13 @@ public sealed class SnippetProgram
             var root = (CompilationUnitSyntax)tree.GetRoot();
             foreach (UsingDirectiveSyntax directive in root.Usings)
                 if (seenUsings.Add(directive.ToString())) Append(usings, directive, file);
+            foreach (AttributeListSyntax attribute in root.AttributeLists)
+                Append(attributes, attribute, file);
             foreach (MemberDeclarationSyntax member in root.Members)
                 Append(member is GlobalStatementSyntax ? statements : declarations, member, file);
         }
 
-        string source = usings.Append(statements).Append(declarations).ToString();
+        string source = usings.Append(attributes).Append(statements).Append(declarations).ToString();
         return new SnippetProgram(file, blocks, trees, source);
     }
 
