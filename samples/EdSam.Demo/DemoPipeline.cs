@@ -15,35 +15,51 @@ using static TorchSharp.torch;
 
 namespace EdSam.Demo;
 
-/// <summary>The demo's stages, in order; each writes into its own folder under the output folder and is skipped
-/// when that folder already holds its <c>result.json</c>.</summary>
-internal sealed class DemoPipeline(DemoSettings settings, DomainSplit split)
+/// <summary>
+/// One fold of the demo (a held-out domain and a seed): its stages in order, each in its own folder under the fold
+/// folder and skipped when that folder already holds its <c>result.json</c>. The two CLIP stages are the same run
+/// with and without the transported samples; the three students learn from the same (ED-SAM) teacher.
+/// </summary>
+internal sealed class DemoPipeline(DemoSettings settings, DomainSplit split, int seed, string foldFolder)
 {
     private const int ContextLength = 16;
-    private static readonly string[] Templates = ["a photo of a {}."];
+
+    /// <summary>
+    /// Zero-shot prompts: the canonical caption of every source domain ("a sketch of a {}", "a negative of a {}", …),
+    /// whose text embeddings are averaged per class — VL2V-ADiP's domain templates. A single "a photo of a {}" prompt
+    /// would match only the photo domain's captions of this tiny CLIP. The held-out domain's name is never used.
+    /// </summary>
+    private readonly string[] Templates = split.SourceDomains
+        .Select(d => FashionMnistCaptions.Caption(FashionMnistDomains.Parse(d), 0).Replace(FashionMnistClasses.Names[0], "{}", StringComparison.Ordinal))
+        .ToArray();
+
+    /// <summary>Stage folder names, in the order they run.</summary>
+    public static readonly string[] Stages = ["1-diffusion", "2-transport", "3-clip", "4-edsam", "5-erm", "6-kd", "7-vl2v-adip"];
 
     public Dictionary<string, StageResult> Results { get; } = [];
 
     /// <summary>Stages whose result was read from an earlier run rather than computed by this one.</summary>
     public HashSet<string> Resumed { get; } = [];
 
-    private string Folder(string stage) => Path.Combine(settings.OutputFolder, stage);
+    public string Folder(string stage) => Path.Combine(foldFolder, stage);
 
     public void RunAll()
     {
-        Run("1-clip", TrainClip);
-        Run("2-zero-shot", ZeroShot);
-        Run("3-diffusion", TrainDiffusion);
-        Run("4-transport", Transport);
-        Run("5-edsam", EdSamFineTune);
-        Run("6-distill", Distill);
+        Run("1-diffusion", TrainDiffusion);
+        Run("2-transport", Transport);
+        Run("3-clip", folder => TrainClip(folder, adversarial: false));
+        Run("4-edsam", folder => TrainClip(folder, adversarial: true));
+        Run("5-erm", folder => Distill(folder, DistillationMethod.Erm));
+        Run("6-kd", folder => Distill(folder, DistillationMethod.KnowledgeDistillation));
+        Run("7-vl2v-adip", folder => Distill(folder, DistillationMethod.Vl2vAdip));
     }
 
-    private void Run(string stage, Func<string, ProgressTask, StageResult> body)
+    private ProgressTask? _task;
+
+    private void Run(string stage, Func<string, StageResult> body)
     {
         if (StageResult.TryLoad(Folder(stage)) is { } done)
         {
-            AnsiConsole.MarkupLine($"[grey]{stage}: finished earlier ({done.Seconds:F1} s), skipped[/]");
             Results[stage] = done;
             Resumed.Add(stage);
             return;
@@ -53,20 +69,26 @@ internal sealed class DemoPipeline(DemoSettings settings, DomainSplit split)
         StageResult result = null!;
         AnsiConsole.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-            .Start(ctx => result = body(Folder(stage), ctx.AddTask(stage)));
+            .Start(ctx =>
+            {
+                _task = ctx.AddTask(Markup.Escape($"{split.TestDomain} seed {seed} {stage}"));
+                result = body(Folder(stage));
+                _task.Value = _task.MaxValue;
+            });
         result = result with { Stage = stage, Seconds = watch.Elapsed.TotalSeconds };
         result.Save(Folder(stage));
         Results[stage] = result;
-        string accuracy = string.Join(", ", result.Accuracy.Select(p => $"{p.Key} {p.Value:P1}"));
-        AnsiConsole.MarkupLine($"[green]{stage}[/]: {result.Seconds:F1} s {Markup.Escape(accuracy)}");
+        string accuracy = result.Accuracy.TryGetValue(TestKey, out double test) ? $", held-out {test:P1}" : "";
+        AnsiConsole.MarkupLine(Markup.Escape($"{split.TestDomain} seed {seed} {stage}: {result.Seconds:F1} s{accuracy}"));
     }
+
+    /// <summary>The accuracy key of the held-out domain.</summary>
+    public string TestKey => $"test:{split.TestDomain}";
 
     // ---- shared pieces ------------------------------------------------------------------------------------------
 
     private WordTokenizer Tokenizer()
     {
-        string path = Path.Combine(Folder("1-clip"), "words.txt");
-        if (File.Exists(path)) return WordTokenizer.Load(path, ContextLength);
         var captions = split.Train.Select(e => e.Caption ?? "").Concat(Templates).Concat(split.ClassNames);
         return new WordTokenizer(captions.SelectMany(WordTokenizer.Split), ContextLength);
     }
@@ -79,11 +101,8 @@ internal sealed class DemoPipeline(DemoSettings settings, DomainSplit split)
         }
         """, "demo tiny CLIP");
 
-    private ClipModel LoadClip(string stage)
-    {
-        var config = ClipConfigFor(Tokenizer());
-        return ClipModel.FromPretrained(config, Path.Combine(Folder(stage), "clip.safetensors"));
-    }
+    private ClipModel LoadClip(string stage) =>
+        ClipModel.FromPretrained(ClipConfigFor(Tokenizer()), Path.Combine(Folder(stage), "clip.safetensors"));
 
     private Dictionary<string, double> EvaluateClip(ClipModel model, WordTokenizer tokenizer)
     {
@@ -91,56 +110,31 @@ internal sealed class DemoPipeline(DemoSettings settings, DomainSplit split)
         foreach (var (domain, examples) in split.ValidationByDomain)
             if (examples.Count > 0) accuracy[$"val:{domain}"] = EdSamTrainer.Evaluate(model, tokenizer.Tokenize, examples, split.ClassNames, Templates);
         accuracy["val:all"] = EdSamTrainer.Evaluate(model, tokenizer.Tokenize, split.Validation, split.ClassNames, Templates);
-        accuracy[$"test:{split.TestDomain}"] = EdSamTrainer.Evaluate(model, tokenizer.Tokenize, split.Test, split.ClassNames, Templates);
+        accuracy[TestKey] = EdSamTrainer.Evaluate(model, tokenizer.Tokenize, split.Test, split.ClassNames, Templates);
         return accuracy;
     }
 
-    private static IProgress<TrainingProgress> Report(ProgressTask task) => new SyncProgress(p =>
+    private IProgress<TrainingProgress> Report() => new SyncProgress(p =>
     {
-        task.MaxValue = Math.Max(1, p.TotalSteps);
-        task.Value = p.Step;
+        if (_task is null) return;
+        _task.MaxValue = Math.Max(1, p.TotalSteps);
+        _task.Value = p.Step;
     });
 
-    private UNet2D LoadUNet() => UNet2D.Load(Folder("3-diffusion"));
+    private UNet2D LoadUNet() => UNet2D.Load(Folder("1-diffusion"));
 
     private AdversarialDiffusionSampler Sampler(UNet2D unet) =>
         new(new TransportTransformation(unet, new TransportOptions
         {
-            SamplesPerImage = settings.SamplesPerImage, SamplingSteps = settings.SamplingSteps, Seed = settings.Seed,
-        }), batchSize: 16);
+            SamplesPerImage = settings.SamplesPerImage, SamplingSteps = settings.SamplingSteps, Seed = seed,
+        }), batchSize: 32);
 
     // ---- stages -------------------------------------------------------------------------------------------------
 
-    /// <summary>1: a tiny CLIP trained from scratch on the source domains' captions (plain CLIP loss, no x*).</summary>
-    private StageResult TrainClip(string folder, ProgressTask task)
+    /// <summary>1: a Tiny class-conditioned UNet (pixel space) trained on the source images only.</summary>
+    private StageResult TrainDiffusion(string folder)
     {
-        var tokenizer = Tokenizer();
-        tokenizer.Save(Path.Combine(folder, "words.txt"));
-        manual_seed(settings.Seed);
-        using var model = new ClipModel(ClipConfigFor(tokenizer));
-        var trainer = new EdSamTrainer(new EdSamOptions
-        {
-            Epochs = settings.ClipEpochs, BatchSize = settings.ClipBatchSize, LearningRate = settings.ClipLearningRate,
-            WarmupSteps = 10, Seed = settings.Seed,
-        });
-        var result = trainer.Fit(split.Train, split.ClassNames, model, tokenizer.Tokenize, null, Report(task));
-        result.Save(Path.Combine(folder, "clip.safetensors"));
-        return new StageResult { Losses = [.. result.Losses], Note = $"{model.parameters().Sum(p => p.numel()):N0} parameters, {tokenizer.VocabSize} word vocabulary" };
-    }
-
-    /// <summary>2: zero-shot accuracy of the stage-1 CLIP, per source domain (validation) and on the held-out domain.</summary>
-    private StageResult ZeroShot(string folder, ProgressTask task)
-    {
-        using var model = LoadClip("1-clip");
-        var accuracy = EvaluateClip(model, Tokenizer());
-        task.Value = task.MaxValue;
-        return new StageResult { Accuracy = accuracy };
-    }
-
-    /// <summary>3: a Tiny class-conditioned UNet (pixel space) trained on the source images.</summary>
-    private StageResult TrainDiffusion(string folder, ProgressTask task)
-    {
-        manual_seed(settings.Seed);
+        manual_seed(seed);
         using var unet = new UNet2D(UNet2DConfig.Tiny(settings.ImageSize) with { NumClasses = split.ClassNames.Count });
         var loaded = split.Train.Select(e => e.Image.Load()).ToArray();
         using var images = stack(loaded);
@@ -148,69 +142,82 @@ internal sealed class DemoPipeline(DemoSettings settings, DomainSplit split)
         using var labels = tensor(split.Train.Select(e => (long)e.Label!.Value).ToArray());
         var trainer = new DiffusionTrainer(unet, new DiffusionTrainerOptions
         {
-            Steps = settings.DiffusionSteps, BatchSize = 32, LearningRate = 1e-3, WarmupSteps = 10, EmaDecay = 0, CheckpointEvery = 0, Seed = settings.Seed,
+            Steps = settings.DiffusionSteps, BatchSize = 32, LearningRate = 1e-3, WarmupSteps = 10, EmaDecay = settings.DiffusionEmaDecay,
+            CheckpointEvery = 0, Seed = seed,
         });
-        var result = trainer.Fit(images, labels, progress: Report(task));
+        var result = trainer.Fit(images, labels, progress: Report());
+        // Fit leaves the EMA weights in the model: those are the ones to sample with.
         unet.Save(folder);
         return new StageResult { Losses = [.. result.Losses], Note = $"{unet.ParameterCount:N0} parameters" };
     }
 
-    /// <summary>4: transported samples x* for a few source images, saved as a grid (each row: the source, then its x*).</summary>
-    private StageResult Transport(string folder, ProgressTask task)
+    /// <summary>2: transported samples x* of eight source images, saved as a grid (each row: the source, then its M x*).</summary>
+    private StageResult Transport(string folder)
     {
         using var unet = LoadUNet();
         var sampler = Sampler(unet);
-        var sources = split.Train.Take(8).ToArray();
+        // One source per class where possible, so the grid shows the whole label set.
+        var sources = split.Train.GroupBy(e => e.Label).Select(g => g.First()).Take(8).ToArray();
         using var scope = NewDisposeScope();
         var rows = new List<Tensor>();
         var samples = sampler.GenerateBatch(sources);
         foreach (var source in sources)
         {
             rows.Add(source.Image.Load());
-            rows.AddRange(samples.Where(s => ReferenceEquals(s.Source, source) || s.Source.Key == source.Key).OrderBy(s => s.SampleIndex).Select(s => s.Image));
+            rows.AddRange(samples.Where(s => s.Source.Key == source.Key).OrderBy(s => s.SampleIndex).Select(s => s.Image));
         }
         ImageGrid.Save(Path.Combine(folder, "transport-grid.png"), stack(rows), columns: settings.SamplesPerImage + 1);
         foreach (var sample in samples) sample.Dispose();
-        task.Value = task.MaxValue;
         return new StageResult { Note = $"{sources.Length} sources × {settings.SamplesPerImage} samples" };
     }
 
-    /// <summary>5: ED-SAM — the stage-1 CLIP fine-tuned with the transported samples as adversarial images.</summary>
-    private StageResult EdSamFineTune(string folder, ProgressTask task)
+    /// <summary>
+    /// 3 and 4: a tiny CLIP trained from scratch on the source domains' captions, without (3) or with (4) the
+    /// transported samples x* of every training image, L = L_CLIP(x, p) + w·L_CLIP(x*, p). Same initial weights,
+    /// same batches, same steps: the only difference is the adversarial term.
+    /// </summary>
+    private StageResult TrainClip(string folder, bool adversarial)
     {
         var tokenizer = Tokenizer();
-        using var model = LoadClip("1-clip");
-        using var unet = LoadUNet();
-        using var adversarial = new SamplerAdversarialSource(Sampler(unet));
+        manual_seed(seed);
+        using var model = new ClipModel(ClipConfigFor(tokenizer));
+        using var unet = adversarial ? LoadUNet() : null;
+        using var source = unet is null ? null : new SamplerAdversarialSource(Sampler(unet), capacity: split.Train.Count);
         var trainer = new EdSamTrainer(new EdSamOptions
         {
-            Epochs = settings.EdSamEpochs, BatchSize = settings.ClipBatchSize, LearningRate = settings.EdSamLearningRate,
-            WarmupSteps = 5, Seed = settings.Seed,
+            Epochs = settings.ClipEpochs, BatchSize = settings.ClipBatchSize, LearningRate = settings.ClipLearningRate,
+            WarmupSteps = 10, AdversarialWeight = settings.AdversarialWeight, Seed = seed,
         });
-        var result = trainer.Fit(split.Train, split.ClassNames, model, tokenizer.Tokenize, adversarial, Report(task));
+        var result = trainer.Fit(split.Train, split.ClassNames, model, tokenizer.Tokenize, source, Report());
         result.Save(Path.Combine(folder, "clip.safetensors"));
-        return new StageResult { Losses = [.. result.Losses], Accuracy = EvaluateClip(model, tokenizer) };
+        return new StageResult
+        {
+            Losses = [.. result.Losses], Accuracy = EvaluateClip(model, tokenizer),
+            Note = $"{model.parameters().Sum(p => p.numel()):N0} parameters, {tokenizer.VocabSize} word vocabulary" +
+                (source is null ? "" : $", x* generated for {source.Generated} images"),
+        };
     }
 
-    /// <summary>6: VL2V-ADiP — a TinyResNet student distilled from the ED-SAM CLIP teacher.</summary>
-    private StageResult Distill(string folder, ProgressTask task)
+    /// <summary>5–7: a TinyResNet student of the ED-SAM CLIP teacher, trained by ERM, KD or VL2V-ADiP.</summary>
+    private StageResult Distill(string folder, DistillationMethod method)
     {
-        var tokenizer = Tokenizer();
-        using var teacher = LoadClip("5-edsam");
-        // The student starts from random weights here (no ImageNet checkpoint offline), so it needs a far larger
-        // learning rate than the paper's fine-tuning default; 1e-3 doubles its source accuracy over 5e-5 in the quick run.
+        using var teacher = LoadClip("4-edsam");
+        // VL2V-ADiP runs two stages (align, distil) of StudentSteps each; the single-stage baselines get the same
+        // total number of steps. The student starts from random weights (no ImageNet checkpoint offline), so it
+        // needs a far larger learning rate than the paper's fine-tuning default of 5e-5.
+        int steps = method == DistillationMethod.Vl2vAdip ? settings.StudentSteps : 2 * settings.StudentSteps;
         var trainer = new Vl2vAdipTrainer(new Vl2vAdipOptions
         {
-            Teacher = teacher, Tokenize = tokenizer.Tokenize, Templates = Templates, Student = StudentArchitecture.TinyResNet,
-            AlignSteps = settings.DistillSteps, DistillSteps = settings.DistillSteps, EvaluateEvery = settings.DistillSteps,
-            BatchSizePerDomain = 16, LearningRate = 1e-3, Workers = 1, Seed = settings.Seed, Progress = Report(task),
+            Method = method, Teacher = teacher, Tokenize = Tokenizer().Tokenize, Templates = Templates, Student = StudentArchitecture.TinyResNet,
+            AlignSteps = steps, DistillSteps = steps, EvaluateEvery = Math.Max(1, settings.StudentSteps / 5),
+            BatchSizePerDomain = 16, LearningRate = 1e-3, Workers = 1, Seed = seed, Progress = Report(),
         });
         using var student = trainer.Fit(split);
         student.Save(folder);
         var accuracy = new Dictionary<string, double>
         {
             ["val:all"] = student.Evaluate(split.Validation).Accuracy,
-            [$"test:{split.TestDomain}"] = student.Evaluate(split.Test).Accuracy,
+            [TestKey] = student.Evaluate(split.Test).Accuracy,
         };
         return new StageResult { Accuracy = accuracy };
     }

@@ -4,49 +4,46 @@ using EdSam.Data.FashionMnist;
 using EdSam.Demo;
 using Spectre.Console;
 
-// The whole ED-SAM + VL2V-ADiP story on Fashion-MNIST-DG, offline:
+// The whole ED-SAM + VL2V-ADiP story on Fashion-MNIST-DG, offline, leave-one-domain-out:
 //   dotnet run -c Release --project samples/EdSam.Demo -- [--quick|--full] [--test-domain sketch] [--seed 0] [--out edsam-demo]
 // Re-running with the same --out skips the stages that finished (delete a stage's folder to redo it).
 
 DemoSettings settings;
 try { settings = DemoSettings.Parse(args); }
-catch (Exception e) when (e is ArgumentException or FormatException)
+catch (ArgumentException e)
 {
     Console.Error.WriteLine(e.Message);
     return 2;
 }
 
 var total = Stopwatch.StartNew();
-TorchSharp.torch.set_num_threads(Math.Max(1, Environment.ProcessorCount));
-var dataset = FashionMnistDg.Load(new FashionMnistDgOptions { ImageSize = settings.ImageSize, MaxPerDomain = settings.MaxPerDomain, Seed = settings.Seed });
-var split = dataset.LeaveOneDomainOut(settings.TestDomain, settings.Seed);
-AnsiConsole.MarkupLine($"[bold]EdSam demo[/] ({settings.Preset}): {Markup.Escape(dataset.Name)}, {settings.ImageSize} px, " +
-    $"sources {Markup.Escape(string.Join(", ", split.SourceDomains))}, held out [bold]{Markup.Escape(split.TestDomain)}[/]; " +
-    $"{split.Train.Count} train / {split.Validation.Count} val / {split.Test.Count} test images; output {Markup.Escape(Path.GetFullPath(settings.OutputFolder))}");
+TorchSharp.torch.set_num_threads(settings.Threads);
+var folds = settings.Folds().ToArray();
+AnsiConsole.MarkupLine(Markup.Escape($"EdSam demo ({settings.Preset}): Fashion-MNIST-DG at {settings.ImageSize} px, ≤ {settings.MaxPerDomain} images per domain; " +
+    $"{folds.Length} fold(s): held out {string.Join(", ", settings.TestDomains)} × seed {string.Join(", ", settings.Seeds)}; output {Path.GetFullPath(settings.OutputFolder)}"));
 
-// Resuming is only sound with the settings that produced the finished stages.
-string settingsPath = Path.Combine(settings.OutputFolder, "settings.json");
-string settingsJson = System.Text.Json.JsonSerializer.Serialize(settings, new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
-if (File.Exists(settingsPath) && File.ReadAllText(settingsPath) != settingsJson)
+var runs = new List<FoldRun>();
+foreach (var group in folds.GroupBy(f => f.Seed))
 {
-    Console.Error.WriteLine($"{Path.GetFullPath(settingsPath)} was written by a run with other settings; pass another --out (or delete that folder) instead of mixing their results.");
-    return 2;
+    // The seed also draws which images of each domain are used, so each seed loads its own subset.
+    var dataset = FashionMnistDg.Load(new FashionMnistDgOptions { ImageSize = settings.ImageSize, MaxPerDomain = settings.MaxPerDomain, Seed = group.Key });
+    foreach (var (domain, seed) in group)
+    {
+        var split = dataset.LeaveOneDomainOut(domain, seed);
+        string folder = settings.FoldFolder(domain, seed);
+        if (!FoldRecord.Claim(folder, settings, domain, seed, out string? conflict))
+        {
+            Console.Error.WriteLine(conflict);
+            return 2;
+        }
+        var pipeline = new DemoPipeline(settings, split, seed, folder);
+        pipeline.RunAll();
+        runs.Add(new FoldRun(domain, seed, folder, split.Train.Count, split.Validation.Count, split.Test.Count, pipeline.Results, pipeline.Resumed));
+    }
 }
-Directory.CreateDirectory(settings.OutputFolder);
-File.WriteAllText(settingsPath, settingsJson);
 
-var pipeline = new DemoPipeline(settings, split);
-pipeline.RunAll();
-
-var table = new Table().AddColumns("Method", $"Held-out ({split.TestDomain})", "Source validation", "Time (its stages)");
-foreach (var (method, stage, costStages) in DemoReport.Methods)
-{
-    var result = pipeline.Results[stage];
-    table.AddRow(Markup.Escape(method), DemoReport.Percent(result, $"test:{split.TestDomain}"), DemoReport.Percent(result, "val:all"),
-        $"{DemoReport.Seconds(pipeline.Results, costStages):F1} s");
-}
-AnsiConsole.Write(table);
-
-string report = DemoReport.Write(settings, split, pipeline.Results, pipeline.Resumed);
-AnsiConsole.MarkupLine($"Report: {Markup.Escape(report)}  (total {total.Elapsed.TotalSeconds:F1} s this run)");
+var summary = DemoSummary.From(runs);
+AnsiConsole.Write(DemoSummary.Table(summary, settings.TestDomains));
+string report = DemoReport.Write(settings, summary, runs);
+AnsiConsole.MarkupLine(Markup.Escape($"Report: {report}  (total {total.Elapsed.TotalSeconds:F1} s this run)"));
 return 0;

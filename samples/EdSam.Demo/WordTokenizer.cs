@@ -38,7 +38,11 @@ internal sealed class WordTokenizer
         for (int row = 0; row < texts.Count; row++)
         {
             var tokens = new List<long> { StartOfText };
-            tokens.AddRange(Split(texts[row]).Select(w => (long)(_ids.TryGetValue(w, out int id) ? id : 1)));
+            var words = Split(texts[row]).ToArray();
+            // Prompts are filled in as "a {}": "a ankle boot" must read "an ankle boot", as in the captions.
+            for (int i = 0; i + 1 < words.Length; i++)
+                if (words[i] == "a" && "aeiou".Contains(words[i + 1][0])) words[i] = "an";
+            tokens.AddRange(words.Select(w => (long)(_ids.TryGetValue(w, out int id) ? id : 1)));
             if (tokens.Count > ContextLength - 1) tokens.RemoveRange(ContextLength - 1, tokens.Count - (ContextLength - 1));
             tokens.Add(EndOfText);
             for (int i = 0; i < tokens.Count; i++) ids[row * ContextLength + i] = tokens[i];

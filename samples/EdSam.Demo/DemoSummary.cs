@@ -1,0 +1,77 @@
+using System.Globalization;
+using Spectre.Console;
+
+namespace EdSam.Demo;
+
+/// <summary>A method's held-out accuracy per domain (mean and standard deviation over seeds) and its mean over domains.</summary>
+internal sealed record MethodSummary(string Method, string Stage, IReadOnlyDictionary<string, IReadOnlyList<double>> HeldOut,
+    IReadOnlyList<double> SourceValidation, double Seconds)
+{
+    /// <summary>Mean held-out accuracy over every fold (each domain weighs the same when every domain has the same seeds).</summary>
+    public double MeanHeldOut => HeldOut.Values.SelectMany(v => v).DefaultIfEmpty(double.NaN).Average();
+
+    /// <summary>Standard deviation over seeds of the per-seed mean over domains (the spread of the number a run reports).</summary>
+    public double SeedSpread
+    {
+        get
+        {
+            int seeds = HeldOut.Values.Select(v => v.Count).DefaultIfEmpty(0).Min();
+            var perSeed = Enumerable.Range(0, seeds).Select(s => HeldOut.Values.Average(v => v[s])).ToArray();
+            return DemoSummary.StandardDeviation(perSeed);
+        }
+    }
+}
+
+/// <summary>Aggregates the folds into one row per method.</summary>
+internal static class DemoSummary
+{
+    /// <summary>Each method and the stage holding its accuracies.</summary>
+    public static readonly (string Method, string Stage)[] Methods =
+    [
+        ("CLIP, source data only (zero-shot)", "3-clip"),
+        ("CLIP + ED-SAM samples (zero-shot)", "4-edsam"),
+        ("ERM student (TinyResNet)", "5-erm"),
+        ("KD student (TinyResNet)", "6-kd"),
+        ("VL2V-ADiP student (TinyResNet)", "7-vl2v-adip"),
+    ];
+
+    public static IReadOnlyList<MethodSummary> From(IReadOnlyList<FoldRun> runs) =>
+        Methods.Select(m =>
+        {
+            var heldOut = runs.GroupBy(r => r.Domain).ToDictionary(g => g.Key,
+                g => (IReadOnlyList<double>)g.OrderBy(r => r.Seed).Select(r => r.Results[m.Stage].Accuracy[$"test:{r.Domain}"]).ToArray());
+            var validation = runs.Select(r => r.Results[m.Stage].Accuracy["val:all"]).ToArray();
+            return new MethodSummary(m.Method, m.Stage, heldOut, validation, runs.Sum(r => r.Results[m.Stage].Seconds));
+        }).ToArray();
+
+    public static double StandardDeviation(IReadOnlyList<double> values)
+    {
+        if (values.Count < 2) return 0;
+        double mean = values.Average();
+        return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
+    }
+
+    /// <summary>"72.3" or "72.3 ± 1.2" (percent; ± the standard deviation over seeds when there are several).</summary>
+    public static string Cell(IReadOnlyList<double> values) =>
+        values.Count == 0 ? "–"
+        : values.Count == 1 ? Pct(values[0])
+        : $"{Pct(values.Average())} ± {Pct(StandardDeviation(values))}";
+
+    public static string Pct(double value) => (100 * value).ToString("F1", CultureInfo.InvariantCulture);
+
+    public static Table Table(IReadOnlyList<MethodSummary> summary, IReadOnlyList<string> domains)
+    {
+        var table = new Table().AddColumn("Method");
+        foreach (var domain in domains) table.AddColumn(Markup.Escape(domain));
+        table.AddColumns("Mean held-out", "Source val");
+        foreach (var row in summary)
+        {
+            var cells = new List<string> { Markup.Escape(row.Method) };
+            cells.AddRange(domains.Select(d => row.HeldOut.TryGetValue(d, out var v) ? Cell(v) : "–"));
+            cells.Add(Pct(row.MeanHeldOut) + (row.SeedSpread > 0 ? $" ± {Pct(row.SeedSpread)}" : ""));
+            cells.Add(Pct(row.SourceValidation.Average()));
+            table.AddRow(cells.ToArray());
+        }
+        return table;
+    }
+}
