@@ -39,7 +39,7 @@ internal sealed record DemoSettings
 
     public static DemoSettings Default => new()
     {
-        Preset = "default", ImageSize = 24, MaxPerDomain = 300, ClipEpochs = 12, DiffusionSteps = 250, SamplesPerImage = 3,
+        Preset = "default", ImageSize = 24, MaxPerDomain = 300, ClipEpochs = 12, DiffusionSteps = 250, SamplesPerImage = 2,
         SamplingSteps = 5, StudentSteps = 150,
     };
 
