@@ -49,6 +49,8 @@ internal static class DemoReport
 
     private static string F1(double value) => value.ToString("F1", CultureInfo.InvariantCulture);
 
+    private static string Signed(double value) => (value >= 0 ? "+" : "−") + F1(Math.Abs(value));
+
     /// <summary>The results table in Markdown: held-out accuracy (%) per domain, mean ± std over seeds.</summary>
     public static string Markdown(DemoSettings settings, IReadOnlyList<MethodSummary> summary, IReadOnlyList<FoldRun> runs)
     {
@@ -65,6 +67,24 @@ internal static class DemoReport
             text.AppendLine($"| {row.Method} | {string.Join(" | ", domains.Select(d => row.HeldOut.TryGetValue(d, out var v) ? DemoSummary.Cell(v) : "–"))} " +
                 $"| **{mean}** | {F1(100 * row.SourceValidation.Average())} | {F1(row.Seconds / 60)} min |");
         }
+        text.AppendLine();
+        if (runs.Count > 1)
+        {
+            text.AppendLine("Paired over folds (same held-out images, same seed; percentage points, ± standard error over folds):");
+            text.AppendLine();
+            foreach (var (method, reference, claim) in DemoSummary.Claims)
+            {
+                var paired = DemoSummary.Paired(runs, method, reference);
+                text.AppendLine($"- {claim}: **{Signed(100 * paired.Mean)}** ± {F1(100 * paired.StandardError)} points; better on {paired.Wins} of {paired.Folds} folds, worse on {paired.Losses}.");
+            }
+            text.AppendLine();
+        }
+        text.AppendLine($"Per fold (held-out accuracy, %):");
+        text.AppendLine();
+        text.AppendLine($"| Held out | Seed | {string.Join(" | ", DemoSummary.Methods.Select(m => m.Method))} | Fold wall time |");
+        text.AppendLine($"|---|---|{string.Concat(DemoSummary.Methods.Select(_ => "---|"))}---|");
+        foreach (var run in runs.OrderBy(r => domains.ToList().IndexOf(r.Domain)).ThenBy(r => r.Seed))
+            text.AppendLine($"| {run.Domain} | {run.Seed} | {string.Join(" | ", DemoSummary.Methods.Select(m => DemoSummary.Pct(run.Results[m.Stage].Accuracy[$"test:{run.Domain}"])))} | {F1(run.Seconds)} s |");
         text.AppendLine();
         double diffusion = runs.Sum(r => r.Results.TryGetValue("1-diffusion", out var d) ? d.Seconds : 0);
         text.AppendLine($"Wall time: {F1(runs.Sum(r => r.Seconds) / 60)} min of stage time over {runs.Count} folds " +
@@ -99,7 +119,19 @@ internal static class DemoReport
                 .Append($"<td>{F1(100 * row.SourceValidation.Average())}</td><td>{F1(row.Seconds)} s</td></tr>");
         }
         html.Append("</table><p>Mean ± standard deviation over seeds (for the mean column: of each seed's mean over domains). Chance is 10 %.</p>")
-            .Append("<img src=\"accuracy.png\" width=\"640\">");
+            .Append("<img src=\"accuracy.png\" width=\"640\"><p>Mean held-out accuracy on a 0–100 % axis (grid every 10 %), bars from left to right: ")
+            .Append(string.Join(", ", summary.Select((row, i) => $"<span style=\"color:{Css(Bars[i % Bars.Length])}\">{E(row.Method)}</span>"))).Append(".</p>");
+
+        if (runs.Count > 1)
+        {
+            html.Append("<h2>Paired comparisons</h2><p>Over folds (same held-out images and seed), percentage points ± standard error over folds:</p><ul>");
+            foreach (var (method, reference, claim) in DemoSummary.Claims)
+            {
+                var paired = DemoSummary.Paired(runs, method, reference);
+                html.Append($"<li>{E(claim)}: <b>{Signed(100 * paired.Mean)}</b> ± {F1(100 * paired.StandardError)}; better on {paired.Wins} of {paired.Folds} folds, worse on {paired.Losses}.</li>");
+            }
+            html.Append("</ul>");
+        }
 
         html.Append("<h2>Folds</h2><table><tr><th>Held out</th><th>Seed</th><th>Images (train / val / test)</th>");
         foreach (var (method, _) in DemoSummary.Methods) html.Append($"<th>{E(method)}</th>");
@@ -115,7 +147,7 @@ internal static class DemoReport
 
         html.Append($"<h2>Training losses ({E(runs[0].Domain)}, seed {runs[0].Seed})</h2><img src=\"loss.png\" width=\"640\">")
             .Append("<p>Each curve is scaled to its own range (min at the bottom, max at the top) over its steps: ")
-            .Append(string.Join(", ", Curves.Select(c => $"<span style=\"color:rgb({(int)(c.R * 255)},{(int)(c.G * 255)},{(int)(c.B * 255)})\">{E(c.Name)}</span>"))).Append(".</p>");
+            .Append(string.Join(", ", Curves.Select(c => $"<span style=\"color:{Css((c.R, c.G, c.B))}\">{E(c.Name)}</span>"))).Append(".</p>");
 
         html.Append("<h2>Transported samples</h2><p>Each row: a source image, then its transported samples x* ")
             .Append($"(ρ = 0.5, start at ᾱ = ½, {settings.SamplingSteps} DDIM steps; a class-conditioned Tiny UNet trained for {settings.DiffusionSteps} steps on the fold's source images only).</p>");
@@ -124,6 +156,8 @@ internal static class DemoReport
         html.Append("</body></html>");
         return html.ToString();
     }
+
+    private static string Css((float R, float G, float B) c) => $"rgb({(int)(c.R * 255)},{(int)(c.G * 255)},{(int)(c.B * 255)})";
 
     private static void Atomic(string path, string text)
     {

@@ -3,6 +3,9 @@ using Spectre.Console;
 
 namespace EdSam.Demo;
 
+/// <summary>Paired difference of two methods over folds: mean and standard error (accuracy, not percent), wins and losses.</summary>
+internal sealed record PairedDifference(double Mean, double StandardError, int Wins, int Losses, int Folds);
+
 /// <summary>A method's held-out accuracy per domain (mean and standard deviation over seeds) and its mean over domains.</summary>
 internal sealed record MethodSummary(string Method, string Stage, IReadOnlyDictionary<string, IReadOnlyList<double>> HeldOut,
     IReadOnlyList<double> SourceValidation, double Seconds)
@@ -43,6 +46,28 @@ internal static class DemoSummary
             var validation = runs.Select(r => r.Results[m.Stage].Accuracy["val:all"]).ToArray();
             return new MethodSummary(m.Method, m.Stage, heldOut, validation, runs.Sum(r => r.Results[m.Stage].Seconds));
         }).ToArray();
+
+    /// <summary>
+    /// Fold-by-fold comparison of two methods evaluated on the same held-out images: the mean of
+    /// (<paramref name="method"/> − <paramref name="reference"/>) in accuracy, its standard error over folds, and on
+    /// how many folds the method was strictly better / worse.
+    /// </summary>
+    public static PairedDifference Paired(IReadOnlyList<FoldRun> runs, string method, string reference)
+    {
+        var differences = runs.Select(r => r.Results[method].Accuracy[$"test:{r.Domain}"] - r.Results[reference].Accuracy[$"test:{r.Domain}"]).ToArray();
+        double mean = differences.DefaultIfEmpty(double.NaN).Average();
+        double standardError = differences.Length > 1 ? StandardDeviation(differences) / Math.Sqrt(differences.Length) : double.NaN;
+        return new PairedDifference(mean, standardError, differences.Count(d => d > 0), differences.Count(d => d < 0), differences.Length);
+    }
+
+    /// <summary>The comparisons the two papers' claims are about: ED-SAM against the same CLIP run without x*,
+    /// and VL2V-ADiP against each baseline student.</summary>
+    public static readonly (string Method, string Reference, string Claim)[] Claims =
+    [
+        ("4-edsam", "3-clip", "CLIP + ED-SAM samples − CLIP without them"),
+        ("7-vl2v-adip", "5-erm", "VL2V-ADiP student − ERM student"),
+        ("7-vl2v-adip", "6-kd", "VL2V-ADiP student − KD student"),
+    ];
 
     public static double StandardDeviation(IReadOnlyList<double> values)
     {
