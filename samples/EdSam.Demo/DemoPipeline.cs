@@ -18,9 +18,11 @@ namespace EdSam.Demo;
 /// <summary>
 /// One fold of the demo (a held-out domain and a seed): its stages in order, each in its own folder under the fold
 /// folder and skipped when that folder already holds its <c>result.json</c>. The two CLIP stages are the same run
-/// with and without the transported samples; the three students learn from the same (ED-SAM) teacher.
+/// with and without the transported samples; the three students learn from the same (ED-SAM) teacher. With a
+/// <see cref="PretrainedClip"/> both CLIP stages fine-tune its weights with its BPE tokenizer instead of training the
+/// tiny word-level CLIP from scratch.
 /// </summary>
-internal sealed class DemoPipeline(DemoSettings settings, DomainSplit split, int seed, string foldFolder)
+internal sealed class DemoPipeline(DemoSettings settings, DomainSplit split, int seed, string foldFolder, PretrainedClip? pretrained = null)
 {
     private const int ContextLength = 16;
 
@@ -101,16 +103,19 @@ internal sealed class DemoPipeline(DemoSettings settings, DomainSplit split, int
         }
         """, "demo tiny CLIP");
 
-    private ClipModel LoadClip(string stage) =>
-        ClipModel.FromPretrained(ClipConfigFor(Tokenizer()), Path.Combine(Folder(stage), "clip.safetensors"));
+    /// <summary>The tokenization of the CLIP being trained: the given model's BPE, or the word tokenizer of the tiny CLIP.</summary>
+    private Func<IReadOnlyList<string>, Tensor> Tokenize() => pretrained is null ? Tokenizer().Tokenize : pretrained.Tokenize;
 
-    private Dictionary<string, double> EvaluateClip(ClipModel model, WordTokenizer tokenizer)
+    private ClipModel LoadClip(string stage) =>
+        ClipModel.FromPretrained(pretrained?.Config ?? ClipConfigFor(Tokenizer()), Path.Combine(Folder(stage), "clip.safetensors"));
+
+    private Dictionary<string, double> EvaluateClip(ClipModel model, Func<IReadOnlyList<string>, Tensor> tokenize)
     {
         var accuracy = new Dictionary<string, double>();
         foreach (var (domain, examples) in split.ValidationByDomain)
-            if (examples.Count > 0) accuracy[$"val:{domain}"] = EdSamTrainer.Evaluate(model, tokenizer.Tokenize, examples, split.ClassNames, Templates);
-        accuracy["val:all"] = EdSamTrainer.Evaluate(model, tokenizer.Tokenize, split.Validation, split.ClassNames, Templates);
-        accuracy[TestKey] = EdSamTrainer.Evaluate(model, tokenizer.Tokenize, split.Test, split.ClassNames, Templates);
+            if (examples.Count > 0) accuracy[$"val:{domain}"] = EdSamTrainer.Evaluate(model, tokenize, examples, split.ClassNames, Templates);
+        accuracy["val:all"] = EdSamTrainer.Evaluate(model, tokenize, split.Validation, split.ClassNames, Templates);
+        accuracy[TestKey] = EdSamTrainer.Evaluate(model, tokenize, split.Test, split.ClassNames, Templates);
         return accuracy;
     }
 
@@ -172,15 +177,16 @@ internal sealed class DemoPipeline(DemoSettings settings, DomainSplit split, int
     }
 
     /// <summary>
-    /// 3 and 4: a tiny CLIP trained from scratch on the source domains' captions, without (3) or with (4) the
-    /// transported samples x* of every training image, L = L_CLIP(x, p) + w·L_CLIP(x*, p). Same initial weights,
-    /// same batches, same steps: the only difference is the adversarial term.
+    /// 3 and 4: a tiny CLIP trained from scratch (or the given CLIP fine-tuned) on the source domains' captions, without
+    /// (3) or with (4) the transported samples x* of every training image, L = L_CLIP(x, p) + w·L_CLIP(x*, p). Same
+    /// initial weights, same batches, same steps: the only difference is the adversarial term.
     /// </summary>
     private StageResult TrainClip(string folder, bool adversarial)
     {
-        var tokenizer = Tokenizer();
+        var words = pretrained is null ? Tokenizer() : null;
+        Func<IReadOnlyList<string>, Tensor> tokenize = words is null ? pretrained!.Tokenize : words.Tokenize;
         manual_seed(seed);
-        using var model = new ClipModel(ClipConfigFor(tokenizer));
+        using var model = words is null ? pretrained!.Load() : new ClipModel(ClipConfigFor(words));
         using var unet = adversarial ? LoadUNet() : null;
         using var source = unet is null ? null : new SamplerAdversarialSource(Sampler(unet), capacity: split.Train.Count);
         var trainer = new EdSamTrainer(new EdSamOptions
@@ -188,12 +194,13 @@ internal sealed class DemoPipeline(DemoSettings settings, DomainSplit split, int
             Epochs = settings.ClipEpochs, BatchSize = settings.ClipBatchSize, LearningRate = settings.ClipLearningRate,
             WarmupSteps = 10, AdversarialWeight = settings.AdversarialWeight, Seed = seed,
         });
-        var result = trainer.Fit(split.Train, split.ClassNames, model, tokenizer.Tokenize, source, Report());
+        var result = trainer.Fit(split.Train, split.ClassNames, model, tokenize, source, Report());
         result.Save(Path.Combine(folder, "clip.safetensors"));
         return new StageResult
         {
-            Losses = [.. result.Losses], Accuracy = EvaluateClip(model, tokenizer),
-            Note = $"{model.parameters().Sum(p => p.numel()):N0} parameters, {tokenizer.VocabSize} word vocabulary" +
+            Losses = [.. result.Losses], Accuracy = EvaluateClip(model, tokenize),
+            Note = $"{model.parameters().Sum(p => p.numel()):N0} parameters, " +
+                (words is null ? $"fine-tuned from {Path.GetFileName(pretrained!.Record.Weights)}" : $"{words.VocabSize} word vocabulary") +
                 (source is null ? "" : $", x* generated for {source.Generated} images"),
         };
     }
@@ -208,7 +215,7 @@ internal sealed class DemoPipeline(DemoSettings settings, DomainSplit split, int
         int steps = settings.StudentSteps;
         var trainer = new Vl2vAdipTrainer(new Vl2vAdipOptions
         {
-            Method = method, Teacher = teacher, Tokenize = Tokenizer().Tokenize, Templates = Templates, Student = StudentArchitecture.TinyResNet,
+            Method = method, Teacher = teacher, Tokenize = Tokenize(), Templates = Templates, Student = StudentArchitecture.TinyResNet,
             AlignSteps = steps, DistillSteps = steps, EvaluateEvery = Math.Max(1, settings.StudentSteps / 5),
             BatchSizePerDomain = 16, LearningRate = 1e-3, Workers = 1, Seed = seed, Progress = Report(),
         });

@@ -57,7 +57,8 @@ internal static class DemoReport
         var domains = settings.TestDomains;
         var text = new StringBuilder();
         text.AppendLine($"Held-out accuracy (%), Fashion-MNIST-DG leave-one-domain-out, preset `{settings.Preset}` ({settings.ImageSize} px, ≤ {settings.MaxPerDomain} images per domain), " +
-            $"seeds {string.Join(", ", settings.Seeds)}; mean ± standard deviation over seeds. Chance is 10 %.");
+            $"seeds {string.Join(", ", settings.Seeds)}; mean ± standard deviation over seeds. Chance is 10 %." +
+            (settings.Clip is { } clip ? $" CLIP fine-tuned from `{Path.GetFileName(clip.Weights)}` (SHA-256 {clip.WeightsSha256}, config {Path.GetFileName(clip.Config)})." : ""));
         text.AppendLine();
         text.AppendLine($"| Method | {string.Join(" | ", domains)} | **Mean held-out** | Source val | Wall time |");
         text.AppendLine($"|---|{string.Concat(domains.Select(_ => "---|"))}---|---|---|");
@@ -104,7 +105,9 @@ internal static class DemoReport
         html.Append("<h1>EdSam demo — Fashion-MNIST-DG, leave-one-domain-out</h1>");
         html.Append($"<p>Preset <b>{E(settings.Preset)}</b>, {settings.ImageSize} px, at most {settings.MaxPerDomain} images per domain; ")
             .Append($"held-out domains {E(string.Join(", ", domains))}; seeds {E(string.Join(", ", settings.Seeds))}. ")
-            .Append("CLIP is trained from scratch on the source domains' captions twice per fold — without and with the transported samples x* ")
+            .Append(settings.Clip is { } clip
+                ? $"The given CLIP ({E(clip.Weights)}, SHA-256 {E(clip.WeightsSha256 ?? "")}) is fine-tuned on the source domains' captions twice per fold — without and with the transported samples x* "
+                : "CLIP is trained from scratch on the source domains' captions twice per fold — without and with the transported samples x* ")
             .Append("(same initial weights, batches and steps) — and the three TinyResNet students learn from the ED-SAM CLIP. ")
             .Append("All numbers were measured by this demo's runs; a stage marked “resumed” was computed by an earlier run into the same folder (same settings).</p>");
 

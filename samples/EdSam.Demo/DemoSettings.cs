@@ -35,12 +35,30 @@ internal sealed record DemoSettings
 
     [JsonIgnore] public string OutputFolder { get; init; } = "edsam-demo";
 
+    /// <summary>
+    /// Given CLIP weights the two CLIP stages fine-tune (<c>--clip</c>, <c>--clip-config</c>, <c>--vocab</c>); null trains
+    /// the tiny word-level CLIP from scratch. Written to <c>settings.json</c> only when given, so the default runs'
+    /// records are unchanged.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public GivenClip? Clip { get; init; }
+
     public static DemoSettings Quick => new() { Preset = "quick" };
 
     public static DemoSettings Default => new()
     {
         Preset = "default", ImageSize = 24, MaxPerDomain = 300, ClipEpochs = 12, DiffusionSteps = 250, SamplesPerImage = 2,
         SamplingSteps = 5, StudentSteps = 150,
+    };
+
+    /// <summary>
+    /// Test-only: the smallest run that still goes through every stage (8 px, 8 images per domain, one or two steps
+    /// everywhere but the UNet's 10, its warm-up) — seconds on one thread. Not reachable from the command line; its
+    /// numbers mean nothing.
+    /// </summary>
+    internal static DemoSettings Smoke => new()
+    {
+        Preset = "smoke", ImageSize = 8, MaxPerDomain = 8, ClipEpochs = 1, ClipBatchSize = 16, DiffusionSteps = 10, SamplesPerImage = 1,
+        SamplingSteps = 1, StudentSteps = 1, Threads = 1,
     };
 
     /// <summary>The default fold settings over every domain and seeds 0, 1, 2: the numbers in docs/results.md.</summary>
@@ -50,13 +68,15 @@ internal sealed record DemoSettings
     };
 
     public const string Usage =
-        "Usage: EdSam.Demo [--quick|--full] [--test-domain sketch | --test-domains a,b | --all-domains] [--seed 0 | --seeds 0,1,2] [--threads N] [--out edsam-demo]";
+        "Usage: EdSam.Demo [--quick|--full] [--test-domain sketch | --test-domains a,b | --all-domains] [--seed 0 | --seeds 0,1,2] [--threads N] [--out edsam-demo]" +
+        " [--clip weights.safetensors --clip-config <ViT-B-32 | config.json> --vocab bpe_simple_vocab_16e6.txt.gz]";
 
     /// <summary>Parses the command line; throws <see cref="ArgumentException"/> naming the bad option.</summary>
     public static DemoSettings Parse(string[] args)
     {
         var settings = args.Contains("--quick") ? Quick : args.Contains("--full") ? Full : Default;
         var known = FashionMnistDomains.All.Select(d => d.Name()).ToArray();
+        string? clipWeights = null, clipConfig = null, vocab = null;
         for (int i = 0; i < args.Length; i++)
         {
             string option = args[i];
@@ -82,10 +102,13 @@ internal sealed record DemoSettings
                     break;
                 case "--threads": settings = settings with { Threads = Integer(Value(), 1) }; break;
                 case "--out": settings = settings with { OutputFolder = Value() }; break;
+                case "--clip": clipWeights = Value(); break;
+                case "--clip-config": clipConfig = Value(); break;
+                case "--vocab": vocab = Value(); break;
                 default: throw new ArgumentException($"Unknown option '{option}'. {Usage}");
             }
         }
-        return settings;
+        return settings with { Clip = GivenClip.FromOptions(clipWeights, clipConfig, vocab) };
     }
 
     /// <summary>Every (held-out domain, seed) pair to run, seeds outermost so a partial run already covers every domain.</summary>
