@@ -17,12 +17,12 @@ internal sealed record DemoSettings
     public int ClipEpochs { get; init; } = 20;
     public int ClipBatchSize { get; init; } = 32;
     public double ClipLearningRate { get; init; } = 1e-3;
-    public int DiffusionSteps { get; init; } = 150;
+    public int DiffusionSteps { get; init; } = 120;
     public double DiffusionEmaDecay { get; init; } = 0.99;
     public int SamplesPerImage { get; init; } = 2;
     public int SamplingSteps { get; init; } = 4;
     public double AdversarialWeight { get; init; } = 1.0;
-    public int StudentSteps { get; init; } = 80;
+    public int StudentSteps { get; init; } = 60;
 
     /// <summary>Held-out domains to run, one fold each.</summary>
     [JsonIgnore] public IReadOnlyList<string> TestDomains { get; init; } = ["sketch"];

@@ -14,7 +14,7 @@ public class DemoSettingsTests
         (settings.ImageSize, settings.MaxPerDomain, settings.ClipEpochs, settings.ClipBatchSize, settings.ClipLearningRate)
             .Should().Be((24, 300, 12, 32, 1e-3));
         (settings.DiffusionSteps, settings.DiffusionEmaDecay, settings.SamplesPerImage, settings.SamplingSteps, settings.AdversarialWeight, settings.StudentSteps)
-            .Should().Be((250, 0.99, 3, 5, 1.0, 150));
+            .Should().Be((250, 0.99, 2, 5, 1.0, 150));
         settings.TestDomains.Should().Equal("sketch");
         settings.Seeds.Should().Equal(0);
         settings.OutputFolder.Should().Be("edsam-demo");
@@ -30,7 +30,7 @@ public class DemoSettingsTests
 
         settings.Preset.Should().Be("quick");
         (settings.ImageSize, settings.MaxPerDomain, settings.ClipEpochs, settings.DiffusionSteps, settings.SamplesPerImage, settings.SamplingSteps, settings.StudentSteps)
-            .Should().Be((16, 100, 20, 150, 2, 4, 80));
+            .Should().Be((16, 100, 20, 120, 2, 4, 60));
         settings.OutputFolder.Should().Be("x");
     }
 

@@ -86,8 +86,23 @@ public class DemoSummaryTests
             "CLIP, source data only (zero-shot)", "CLIP + ED-SAM samples (zero-shot)", "ERM student (TinyResNet)", "KD student (TinyResNet)", "VL2V-ADiP student (TinyResNet)");
         lines.Skip(2).Take(7).Should().OnlyContain(l => l.Count(c => c == '|') == 7);
         lines[9].Should().BeEmpty();
+        // ED-SAM − CLIP per fold: 0.25 − {0.5, 0.7, 0.2, 0.4} = {−0.25, −0.45, +0.05, −0.15}: mean −0.20, sample
+        // standard deviation √(0.13 / 3), standard error that / 2 = 0.104.
+        lines.Should().Contain("- CLIP + ED-SAM samples − CLIP without them: **−20.0** ± 10.4 points; better on 1 of 4 folds, worse on 3.");
+        lines.Should().Contain("- VL2V-ADiP student − ERM student: **+0.0** ± 0.0 points; better on 0 of 4 folds, worse on 0.");
+        lines.Should().Contain("| photo | 0 | 50.0 | 25.0 | 25.0 | 25.0 | 25.0 | 80.0 s |", "the per-fold table lists every fold's accuracies");
         // 4 folds × (5 methods × 10 s + 30 s diffusion) = 320 s; diffusion alone 120 s.
-        lines[10].Should().StartWith("Wall time: 5.3 min of stage time over 4 folds (diffusion models 2.0 min")
+        lines.Single(l => l.StartsWith("Wall time:", StringComparison.Ordinal)).Should().StartWith("Wall time: 5.3 min of stage time over 4 folds (diffusion models 2.0 min")
             .And.EndWith("Each fold: 40 training, 10 source-validation and 12 held-out images.");
+    }
+
+    [Fact]
+    public void Paired_difference_counts_wins_and_losses_fold_by_fold()
+    {
+        var paired = DemoSummary.Paired(Runs, "4-edsam", "3-clip");
+
+        paired.Mean.Should().BeApproximately(-0.2, 1e-12);
+        paired.StandardError.Should().BeApproximately(Math.Sqrt(0.13 / 3) / 2, 1e-12);
+        (paired.Wins, paired.Losses, paired.Folds).Should().Be((1, 3, 4));
     }
 }
