@@ -89,11 +89,11 @@ internal sealed class DemoPipeline(DemoSettings settings, DomainSplit split, int
 
     // ---- shared pieces ------------------------------------------------------------------------------------------
 
-    private WordTokenizer Tokenizer()
-    {
-        var captions = split.Train.Select(e => e.Caption ?? "").Concat(Templates).Concat(split.ClassNames);
-        return new WordTokenizer(captions.SelectMany(WordTokenizer.Split), ContextLength);
-    }
+    private WordTokenizer? _words;
+
+    /// <summary>The tiny CLIP's word tokenizer: built once per fold from the captions and prompts it will see.</summary>
+    private WordTokenizer Tokenizer() => _words ??= new WordTokenizer(
+        split.Train.Select(e => e.Caption ?? "").Concat(Templates).Concat(split.ClassNames).SelectMany(WordTokenizer.Split), ContextLength);
 
     private ClipConfig ClipConfigFor(WordTokenizer tokenizer) => ClipConfig.FromJsonText($$"""
         {

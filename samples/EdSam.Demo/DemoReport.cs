@@ -64,9 +64,8 @@ internal static class DemoReport
         text.AppendLine($"|---|{string.Concat(domains.Select(_ => "---|"))}---|---|---|");
         foreach (var row in summary)
         {
-            string mean = F1(100 * row.MeanHeldOut) + (row.SeedSpread > 0 ? $" ± {F1(100 * row.SeedSpread)}" : "");
             text.AppendLine($"| {row.Method} | {string.Join(" | ", domains.Select(d => row.HeldOut.TryGetValue(d, out var v) ? DemoSummary.Cell(v) : "–"))} " +
-                $"| **{mean}** | {F1(100 * row.SourceValidation.Average())} | {F1(row.Seconds / 60)} min |");
+                $"| **{row.MeanText}** | {F1(100 * row.SourceValidation.Average())} | {F1(row.Seconds / 60)} min |");
         }
         text.AppendLine();
         if (runs.Count > 1)
@@ -118,7 +117,7 @@ internal static class DemoReport
         {
             html.Append($"<tr><td>{E(row.Method)}</td>");
             foreach (var domain in domains) html.Append($"<td>{(row.HeldOut.TryGetValue(domain, out var v) ? DemoSummary.Cell(v) : "–")}</td>");
-            html.Append($"<td><b>{F1(100 * row.MeanHeldOut)}{(row.SeedSpread > 0 ? $" ± {F1(100 * row.SeedSpread)}" : "")}</b></td>")
+            html.Append($"<td><b>{row.MeanText}</b></td>")
                 .Append($"<td>{F1(100 * row.SourceValidation.Average())}</td><td>{F1(row.Seconds)} s</td></tr>");
         }
         html.Append("</table><p>Mean ± standard deviation over seeds (for the mean column: of each seed's mean over domains). Chance is 10 %.</p>")

@@ -13,6 +13,9 @@ internal sealed record MethodSummary(string Method, string Stage, IReadOnlyDicti
     /// <summary>Mean held-out accuracy over every fold (each domain weighs the same when every domain has the same seeds).</summary>
     public double MeanHeldOut => HeldOut.Values.SelectMany(v => v).DefaultIfEmpty(double.NaN).Average();
 
+    /// <summary>"30.0 ± 1.8": the mean held-out accuracy in percent, ± <see cref="SeedSpread"/> when there are several seeds.</summary>
+    public string MeanText => DemoSummary.Pct(MeanHeldOut) + (SeedSpread > 0 ? $" ± {DemoSummary.Pct(SeedSpread)}" : "");
+
     /// <summary>Standard deviation over seeds of the per-seed mean over domains (the spread of the number a run reports).</summary>
     public double SeedSpread
     {
@@ -93,7 +96,7 @@ internal static class DemoSummary
         {
             var cells = new List<string> { Markup.Escape(row.Method) };
             cells.AddRange(domains.Select(d => row.HeldOut.TryGetValue(d, out var v) ? Cell(v) : "–"));
-            cells.Add(Pct(row.MeanHeldOut) + (row.SeedSpread > 0 ? $" ± {Pct(row.SeedSpread)}" : ""));
+            cells.Add(row.MeanText);
             cells.Add(Pct(row.SourceValidation.Average()));
             table.AddRow(cells.ToArray());
         }
