@@ -1,3 +1,4 @@
+using EdSam.Data.Augmentation;
 using EdSam.Diffusion.Models;
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Logging;
@@ -72,6 +73,15 @@ public sealed record EdSamOptions
     /// generator. The same seed gives the same losses and weights on CPU, with or without interruptions.</summary>
     /// <value>The default value is 0.</value>
     public long Seed { get; init; }
+
+    /// <summary>
+    /// Random augmentation of every real training image (pixels in [0, 1], before the model's own preprocessing), e.g.
+    /// DomainBed's crop, flip, colour jitter and grayscale. Each image's draws come from (<see cref="Seed"/>, step, row),
+    /// so runs and resumed runs repeat exactly. The adversarial samples x* are used as generated. Null trains on the
+    /// images as they are, like CLIP fine-tuning recipes that only resize and crop.
+    /// </summary>
+    /// <value>The default value is null (no augmentation).</value>
+    public IImageTransform? Augmentation { get; init; }
 
     /// <summary>Where training runs; the model is moved there. CPU when null.</summary>
     /// <value>The default value is null (CPU).</value>

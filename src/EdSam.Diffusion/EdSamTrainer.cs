@@ -1,5 +1,6 @@
 using EdSam.Clip;
 using EdSam.Data;
+using EdSam.Data.Augmentation;
 using EdSam.Diffusion.Training;
 using EdSam.Diffusion.Transport;
 using EdSam.Training;
@@ -143,7 +144,7 @@ public sealed class EdSamTrainer
                 var batchExamples = batch.Select(i => examples[i]).ToArray();
                 var batchCaptions = batch.Select(i => captions[i]).ToArray();
 
-                var images = stack(batchExamples.Select(e => LoadPreprocessed(e.Image.Load(), preprocessor)).ToArray()).to(device);
+                var images = stack(batchExamples.Select((e, row) => LoadPreprocessed(Augmented(e.Image.Load(), step, row), preprocessor)).ToArray()).to(device);
                 var text = model.EncodeText(tokenize(batchCaptions).to(device));
                 var clipLoss = ClipContrastiveLoss.Compute(model.EncodeImage(images), text, logitScale);
                 var loss = clipLoss;
@@ -247,6 +248,14 @@ public sealed class EdSamTrainer
         var images = stack(rows.Select(i => LoadPreprocessed(samples[i]!, preprocessor)).ToArray()).to(device);
         var rowIndex = tensor(rows.Select(i => (long)i).ToArray(), device: device);
         return ClipContrastiveLoss.Compute(model.EncodeImage(images), text.index_select(0, rowIndex), logitScale);
+    }
+
+    // The augmentation draws of row `row` at step `step`: a pure function of (seed, step, row), so a resumed run repeats them.
+    private Tensor Augmented(Tensor image, long step, int row)
+    {
+        if (Options.Augmentation is not { } augmentation) return image;
+        using (image)
+            return augmentation.Apply(image, new Random(unchecked((int)AdversarialDiffusionSampler.KeySeed(Options.Seed, $"augment/{step}/{row}"))));
     }
 
     private static Tensor LoadPreprocessed(Tensor image, ImagePreprocessor preprocessor)
