@@ -26,6 +26,7 @@ public sealed class EdSamTrainerTests
         (o.Beta1, o.Beta2, o.Epsilon, o.MaxGradNorm, o.Seed, o.CheckpointEvery, o.KeepLastCheckpoints).Should().Be((0.9, 0.98, 1e-6, 1.0, 0L, 500, 3));
         o.Device.Should().BeNull();
         o.CheckpointDirectory.Should().BeNull();
+        o.Augmentation.Should().BeNull("fine-tuning recipes train on the images as they are");
     }
 
     [Fact]
