@@ -45,6 +45,9 @@ internal static class DemoProgram
             settings = pretrained.Apply(settings);
         }
 
+        // Spectre assumes 80 columns when the output is a file or a pipe, where the run's header and the six-domain
+        // table would wrap into an unreadable log; give them the width they need.
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 200);
         var total = Stopwatch.StartNew();
         TorchSharp.torch.set_num_threads(settings.Threads);
         var folds = settings.Folds().ToArray();
