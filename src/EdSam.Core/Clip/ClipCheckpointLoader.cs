@@ -15,7 +15,7 @@ public static class ClipCheckpointLoader
 {
     /// <summary>Runs every step, filling <paramref name="model"/>'s parameters in place. The state dict is disposed afterwards.</summary>
     /// <param name="model">The model to fill (any device/dtype; values are converted on copy).</param>
-    /// <param name="weightsPath">A <c>.safetensors</c> checkpoint.</param>
+    /// <param name="weightsPath">A <c>.safetensors</c> checkpoint, or a sharded checkpoint's <c>model.safetensors.index.json</c>.</param>
     /// <param name="options">Loading switches; null for the defaults.</param>
     /// <exception cref="StateDictMismatchException">Keys are missing, unexpected or mis-shaped.</exception>
     public static void Load(ClipModel model, string weightsPath, ClipLoadOptions? options = null)
@@ -36,13 +36,14 @@ public static class ClipCheckpointLoader
         }
     }
 
-    /// <summary>Step 1: reads every tensor of a <c>.safetensors</c> file onto the CPU.</summary>
-    /// <param name="weightsPath">The checkpoint; <c>.pt</c>/<c>.bin</c> pickles are refused by <see cref="SafeTensors"/> with a conversion hint.</param>
+    /// <summary>Step 1: reads every tensor of a <c>.safetensors</c> file, or of every shard of a sharded checkpoint, onto the CPU.</summary>
+    /// <param name="weightsPath">The checkpoint, or a sharded checkpoint's <c>model.safetensors.index.json</c> (see
+    /// <see cref="SafeTensorsIndex"/>); <c>.pt</c>/<c>.bin</c> pickles are refused by <see cref="SafeTensors"/> with a conversion hint.</param>
     /// <returns>Key → tensor; the caller owns the tensors.</returns>
     public static Dictionary<string, Tensor> ReadStateDict(string weightsPath)
     {
         ArgumentException.ThrowIfNullOrEmpty(weightsPath);
-        return SafeTensors.Load(weightsPath);
+        return SafeTensorsIndex.IsIndexPath(weightsPath) ? SafeTensorsIndex.Read(weightsPath).Load() : SafeTensors.Load(weightsPath);
     }
 
     /// <summary>Step 2: converts a Hugging Face <c>CLIPModel</c> layout to OpenAI names; returns other layouts unchanged.</summary>

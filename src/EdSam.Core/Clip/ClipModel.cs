@@ -81,7 +81,7 @@ public sealed partial class ClipModel : Module<Tensor, Tensor, (Tensor logitsPer
     /// returned in eval mode (BatchNorm uses its running statistics).
     /// </summary>
     /// <param name="config">The architecture.</param>
-    /// <param name="weightsPath">The <c>.safetensors</c> checkpoint.</param>
+    /// <param name="weightsPath">The <c>.safetensors</c> checkpoint, or a sharded checkpoint's <c>model.safetensors.index.json</c> (shards beside it).</param>
     /// <param name="options">Device, precision and loading switches; null for fp32 on the CPU.</param>
     /// <exception cref="EdSam.IO.StateDictMismatchException">Keys are missing, unexpected or mis-shaped (all are listed).</exception>
     public static ClipModel FromPretrained(ClipConfig config, string weightsPath, ClipLoadOptions? options = null)

@@ -1,3 +1,4 @@
+using EdSam.IO;
 using EdSam.IO.Hub;
 using Microsoft.Extensions.Logging;
 
@@ -18,11 +19,12 @@ public static class ClipPretrained
     public const string HuggingFaceConfigFile = "config.json";
     /// <summary>Hugging Face transformers' safetensors weights file name.</summary>
     public const string HuggingFaceWeightsFile = "model.safetensors";
+    /// <summary>Hugging Face transformers' index of a sharded safetensors checkpoint (large models; the shards lie beside it).</summary>
+    public const string HuggingFaceShardIndexFile = SafeTensorsIndex.DefaultFileName;
     /// <summary>Hugging Face image processor settings.</summary>
     public const string PreprocessorConfigFile = "preprocessor_config.json";
 
     private static readonly string[] PickleWeightFiles = ["open_clip_pytorch_model.bin", "pytorch_model.bin", "model.pt", "model.pth"];
-    private const string ShardIndexFile = "model.safetensors.index.json";
 
     /// <summary>Loads a pretrained CLIP from a folder or a hub repository id (downloading into the cache when needed).</summary>
     /// <param name="repoIdOrDirectory">An existing folder, or a repository id such as <c>laion/CLIP-ViT-B-32-laion2B-s34B-b79K</c>.</param>
@@ -90,46 +92,51 @@ public static class ClipPretrained
 
         if (Find(OpenClipConfigFile) is { } openClipConfig && Find(OpenClipWeightsFile) is { } openClipWeights)
             return With(ClipCheckpointLayout.OpenClip, openClipConfig, openClipWeights);
-        if (Find(HuggingFaceConfigFile) is { } hfConfig && Find(HuggingFaceWeightsFile) is { } hfWeights)
+        if (Find(HuggingFaceConfigFile) is { } hfConfig && (Find(HuggingFaceWeightsFile) ?? Find(HuggingFaceShardIndexFile)) is { } hfWeights)
             return With(ClipCheckpointLayout.HuggingFace, hfConfig, hfWeights);
 
         string[] pickles = PickleWeightFiles.Where(f => Find(f) is not null)
             .Concat(Directory.EnumerateFiles(folder, "*.pt").Concat(Directory.EnumerateFiles(folder, "*.bin")).Select(Path.GetFileName).OfType<string>())
             .Distinct().ToArray();
-        throw NoCheckpoint(folder, Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).OfType<string>().Order().ToArray(),
-            pickles, sharded: Find(ShardIndexFile) is not null);
+        throw NoCheckpoint(folder, Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).OfType<string>().Order().ToArray(), pickles);
     }
 
     private static async Task<ClipPretrainedFiles> ResolveHubAsync(HubClient hub, string repoId, IProgress<long>? progress, CancellationToken ct)
     {
         ClipCheckpointLayout? layout = null;
-        string? config = null;
+        string? config = null, weightsFile = null;
         if (await hub.TryDownloadFileAsync(repoId, OpenClipConfigFile, progress, ct).ConfigureAwait(false) is { } openClipConfig
             && await hub.ExistsAsync(repoId, OpenClipWeightsFile, ct).ConfigureAwait(false))
         {
-            (layout, config) = (ClipCheckpointLayout.OpenClip, openClipConfig);
+            (layout, config, weightsFile) = (ClipCheckpointLayout.OpenClip, openClipConfig, OpenClipWeightsFile);
         }
-        else if (await hub.TryDownloadFileAsync(repoId, HuggingFaceConfigFile, progress, ct).ConfigureAwait(false) is { } hfConfig
-            && await hub.ExistsAsync(repoId, HuggingFaceWeightsFile, ct).ConfigureAwait(false))
+        else if (await hub.TryDownloadFileAsync(repoId, HuggingFaceConfigFile, progress, ct).ConfigureAwait(false) is { } hfConfig)
         {
-            (layout, config) = (ClipCheckpointLayout.HuggingFace, hfConfig);
+            if (await hub.ExistsAsync(repoId, HuggingFaceWeightsFile, ct).ConfigureAwait(false))
+                (layout, config, weightsFile) = (ClipCheckpointLayout.HuggingFace, hfConfig, HuggingFaceWeightsFile);
+            else if (await hub.ExistsAsync(repoId, HuggingFaceShardIndexFile, ct).ConfigureAwait(false))
+                (layout, config, weightsFile) = (ClipCheckpointLayout.HuggingFace, hfConfig, HuggingFaceShardIndexFile);
         }
 
-        if (layout is null || config is null)
+        if (layout is null || config is null || weightsFile is null)
         {
             var pickles = new List<string>();
             foreach (string file in PickleWeightFiles)
                 if (await hub.ExistsAsync(repoId, file, ct).ConfigureAwait(false)) pickles.Add(file);
-            bool sharded = await hub.ExistsAsync(repoId, ShardIndexFile, ct).ConfigureAwait(false);
-            if (hub.Options.Offline && pickles.Count == 0 && !sharded)
+            if (hub.Options.Offline && pickles.Count == 0)
                 throw new ClipPretrainedException(repoId,
                     $"'{repoId}' (revision '{hub.Options.Revision}') is not in the cache '{hub.Options.CacheDirectory}' and offline mode is on. " +
                     "Load it once while online (or unset HF_HUB_OFFLINE).");
-            throw NoCheckpoint(repoId, found: null, pickles, sharded);
+            throw NoCheckpoint(repoId, found: null, pickles);
         }
 
-        string weightsFile = layout == ClipCheckpointLayout.OpenClip ? OpenClipWeightsFile : HuggingFaceWeightsFile;
         string weights = await hub.DownloadFileAsync(repoId, weightsFile, progress, ct).ConfigureAwait(false);
+        if (weightsFile == HuggingFaceShardIndexFile)
+        {
+            // The cache mirrors the repository, so the shards land beside the index, where SafeTensorsIndex looks for them.
+            foreach (string shard in SafeTensorsIndex.Read(weights).ShardFiles)
+                await hub.DownloadFileAsync(repoId, shard, progress, ct).ConfigureAwait(false);
+        }
         string? preprocessor = layout == ClipCheckpointLayout.HuggingFace
             ? await hub.TryDownloadFileAsync(repoId, PreprocessorConfigFile, progress, ct).ConfigureAwait(false)
             : null;
@@ -145,9 +152,10 @@ public static class ClipPretrained
         };
     }
 
-    private static ClipPretrainedException NoCheckpoint(string source, string[]? found, IReadOnlyCollection<string> pickles, bool sharded)
+    private static ClipPretrainedException NoCheckpoint(string source, string[]? found, IReadOnlyCollection<string> pickles)
     {
-        string expected = $"expected {OpenClipConfigFile} + {OpenClipWeightsFile} (OpenCLIP) or {HuggingFaceConfigFile} + {HuggingFaceWeightsFile} (Hugging Face)";
+        string expected = $"expected {OpenClipConfigFile} + {OpenClipWeightsFile} (OpenCLIP) or {HuggingFaceConfigFile} + {HuggingFaceWeightsFile} " +
+            $"(Hugging Face; or {HuggingFaceShardIndexFile} and its shards)";
         if (pickles.Count > 0)
         {
             string pickle = pickles.First();
@@ -158,9 +166,6 @@ public static class ClipPretrained
                 $"'{(pickle.StartsWith("open_clip", StringComparison.Ordinal) ? OpenClipWeightsFile : HuggingFaceWeightsFile)}')\" " +
                 "and put the .safetensors file beside the config (or use ClipModel.FromPretrained(config, weightsPath)).");
         }
-        if (sharded)
-            return new ClipPretrainedException(source,
-                $"'{source}' holds a sharded checkpoint ({ShardIndexFile}); {expected}. Merge the shards into one {HuggingFaceWeightsFile} first.");
         string listing = found is null ? "" : $" Found: {(found.Length == 0 ? "nothing" : string.Join(", ", found))}.";
         return new ClipPretrainedException(source, $"'{source}' has no CLIP checkpoint EdSam can load: {expected}.{listing}");
     }

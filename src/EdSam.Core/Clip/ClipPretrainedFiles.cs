@@ -17,7 +17,8 @@ public sealed record ClipPretrainedFiles
     /// <summary><c>open_clip_config.json</c> or the Hugging Face <c>config.json</c>.</summary>
     public required string ConfigPath { get; init; }
 
-    /// <summary>The <c>.safetensors</c> weights.</summary>
+    /// <summary>The <c>.safetensors</c> weights, or a sharded checkpoint's <c>model.safetensors.index.json</c> with its shards
+    /// beside it (<see cref="ClipModel.FromPretrained(ClipConfig, string, ClipLoadOptions?)"/> takes either).</summary>
     public required string WeightsPath { get; init; }
 
     /// <summary>Hugging Face <c>preprocessor_config.json</c>, when present.</summary>

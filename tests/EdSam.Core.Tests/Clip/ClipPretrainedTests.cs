@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using EdSam.Clip;
+using EdSam.IO;
 using EdSam.IO.Hub;
 using EdSam.Tests.IO.Hub;
 using EdSam.Tests.TestSupport;
@@ -42,6 +43,29 @@ public sealed class ClipPretrainedTests : IDisposable
         using var noGrad = no_grad();
         using Tensor features = model.EncodeImage(fixture.Images);
         ClipFixture.MaxAbsError(features, fixture.IO["image_features"]).Should().BeLessThan(1e-4);
+    }
+
+    /// <summary>Writes the fixture's weights as transformers does for large models: two shards and their index, in <paramref name="folder"/>.</summary>
+    private static void WriteShardedWeights(ClipFixture fixture, string folder)
+    {
+        var tensors = SafeTensors.Load(fixture.WeightsPath);
+        try
+        {
+            var keys = tensors.Keys.Order(StringComparer.Ordinal).ToArray();
+            var shards = new[] { keys[..(keys.Length / 2)], keys[(keys.Length / 2)..] };
+            var weightMap = new JsonObject();
+            for (int i = 0; i < shards.Length; i++)
+            {
+                string file = $"model-{i + 1:D5}-of-{shards.Length:D5}.safetensors";
+                SafeTensors.Save(Path.Combine(folder, file), shards[i].ToDictionary(k => k, k => tensors[k]));
+                foreach (string key in shards[i]) weightMap[key] = file;
+            }
+            File.WriteAllText(Path.Combine(folder, ClipPretrained.HuggingFaceShardIndexFile), new JsonObject { ["metadata"] = new JsonObject(), ["weight_map"] = weightMap }.ToJsonString());
+        }
+        finally
+        {
+            foreach (var tensor in tensors.Values) tensor.Dispose();
+        }
     }
 
     [SkippableFact]
@@ -143,6 +167,45 @@ public sealed class ClipPretrainedTests : IDisposable
             ExpectReferenceFeatures(model, fixture);
         int requestsOnline = server.Requests.Count;
         using ClipModel offline = ClipModel.FromPretrained("org/tiny-clip", new ClipPretrainedOptions { Hub = hub with { Offline = true } });
+
+        ExpectReferenceFeatures(offline, fixture);
+        server.Requests.Count.Should().Be(requestsOnline, "offline loading must not touch the network");
+        server.Requests.Where(r => r.Method == "GET").Select(r => r.Path).Should().Contain(files.Keys);
+    }
+
+    [SkippableFact]
+    public void Sharded_Hugging_Face_folder_loads_the_reference_model()
+    {
+        using var fixture = ClipFixture.Open("tiny-vit");
+        string folder = NewFolder("hf-sharded");
+        File.WriteAllText(Path.Combine(folder, ClipPretrained.HuggingFaceConfigFile), HuggingFaceConfigJson);
+        WriteShardedWeights(fixture, folder);
+
+        ClipPretrainedFiles files = ClipPretrained.Resolve(folder);
+        using ClipModel model = ClipModel.FromPretrained(folder);
+
+        files.Layout.Should().Be(ClipCheckpointLayout.HuggingFace);
+        files.WeightsPath.Should().Be(Path.Combine(folder, ClipPretrained.HuggingFaceShardIndexFile));
+        ExpectReferenceFeatures(model, fixture);
+    }
+
+    [SkippableFact]
+    public void Sharded_hub_repository_downloads_every_shard_and_then_works_offline()
+    {
+        using var fixture = ClipFixture.Open("tiny-vit");
+        string staging = NewFolder("staging");
+        WriteShardedWeights(fixture, staging);
+        var files = Directory.EnumerateFiles(staging).ToDictionary(f => $"/org/big-clip/resolve/main/{Path.GetFileName(f)}", File.ReadAllBytes);
+        files[$"/org/big-clip/resolve/main/{ClipPretrained.HuggingFaceConfigFile}"] = System.Text.Encoding.UTF8.GetBytes(HuggingFaceConfigJson);
+        using var server = new LoopbackHttpServer(request => files.TryGetValue(request.Path, out byte[]? body)
+            ? new LoopbackResponse(200, body)
+            : new LoopbackResponse(404, "Entry not found"u8.ToArray()));
+        var hub = new HubOptions { Endpoint = server.BaseUrl.ToString().TrimEnd('/'), CacheDirectory = Path.Combine(_root, "cache"), Timeout = TimeSpan.FromSeconds(10) };
+
+        using (ClipModel model = ClipModel.FromPretrained("org/big-clip", new ClipPretrainedOptions { Hub = hub }))
+            ExpectReferenceFeatures(model, fixture);
+        int requestsOnline = server.Requests.Count;
+        using ClipModel offline = ClipModel.FromPretrained("org/big-clip", new ClipPretrainedOptions { Hub = hub with { Offline = true } });
 
         ExpectReferenceFeatures(offline, fixture);
         server.Requests.Count.Should().Be(requestsOnline, "offline loading must not touch the network");
