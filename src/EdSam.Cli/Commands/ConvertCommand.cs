@@ -13,7 +13,7 @@ internal static class ConvertCommand
     public static Command Create(CliConsole console)
     {
         var command = new Command("convert", "Convert a CLIP .safetensors checkpoint between Hugging Face and OpenAI/OpenCLIP key names (and fp32/fp16).");
-        var input = new Option<string>("--in", "-i") { Description = "Input .safetensors checkpoint (either layout).", Required = true };
+        var input = new Option<string>("--in", "-i") { Description = "Input .safetensors checkpoint (either layout), or a sharded checkpoint's model.safetensors.index.json (merged into one file).", Required = true };
         var output = new Option<string>("--out", "-o") { Description = "Output .safetensors file (written atomically).", Required = true };
         var to = new Option<string>("--to") { Description = "Target key layout: openai (also OpenCLIP's) or hf (transformers' CLIPModel).", Required = true };
         to.AcceptOnlyFromAmong("openai", "hf");
@@ -37,8 +37,12 @@ internal static class ConvertCommand
             if (Path.GetFullPath(inPath) == Path.GetFullPath(outPath))
                 throw new CliUsageException("--out must differ from --in (the input is read while the output is written).");
 
-            var metadata = SafeTensors.ReadMetadata(inPath).ToDictionary(kv => kv.Key, kv => kv.Value);
-            var stateDict = SafeTensors.Load(inPath);
+            // A sharded checkpoint (its model.safetensors.index.json) is merged into one file; its metadata is the
+            // index's bookkeeping (total_size), not something to carry over.
+            var metadata = SafeTensorsIndex.IsIndexPath(inPath)
+                ? new Dictionary<string, string>()
+                : SafeTensors.ReadMetadata(inPath).ToDictionary(kv => kv.Key, kv => kv.Value);
+            var stateDict = ClipCheckpointLoader.ReadStateDict(inPath);
             cancellationToken.ThrowIfCancellationRequested();
             bool wasHf = ClipCheckpointLoader.IsHuggingFaceLayout(stateDict);
             Dictionary<string, Tensor> converted = stateDict;

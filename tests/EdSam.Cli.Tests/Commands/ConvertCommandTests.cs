@@ -79,6 +79,44 @@ public sealed class ConvertCommandTests
         File.Exists(temp.File("x.safetensors")).Should().BeFalse();
     }
 
+    [SkippableFact]
+    public void A_sharded_checkpoint_is_merged_into_one_file()
+    {
+        using var temp = new TempFolder();
+        string source = SharedFixtures.Clip("tiny-vit.safetensors");
+        var original = SafeTensors.Load(source);
+        try
+        {
+            // Two shards and their index, as transformers writes large checkpoints.
+            var keys = original.Keys.Order(StringComparer.Ordinal).ToArray();
+            var weightMap = new System.Text.Json.Nodes.JsonObject();
+            foreach (var (file, part) in new[] { ("model-00001-of-00002.safetensors", keys[..3]), ("model-00002-of-00002.safetensors", keys[3..]) })
+            {
+                SafeTensors.Save(temp.File(file), part.ToDictionary(k => k, k => original[k]));
+                foreach (string key in part) weightMap[key] = file;
+            }
+            File.WriteAllText(temp.File("model.safetensors.index.json"), new System.Text.Json.Nodes.JsonObject { ["weight_map"] = weightMap }.ToJsonString());
+
+            var result = CliRun.Invoke("convert", "--in", temp.File("model.safetensors.index.json"), "--out", temp.File("merged.safetensors"), "--to", "openai");
+
+            result.ExitCode.Should().Be(0, result.Error);
+            var merged = SafeTensors.Load(temp.File("merged.safetensors"));
+            try
+            {
+                merged.Keys.Should().BeEquivalentTo(original.Keys);
+                foreach (var (key, tensor) in original) merged[key].eq(tensor).all().item<bool>().Should().BeTrue(key);
+            }
+            finally
+            {
+                foreach (var t in merged.Values) t.Dispose();
+            }
+        }
+        finally
+        {
+            foreach (var t in original.Values) t.Dispose();
+        }
+    }
+
     [Fact]
     public void A_corrupt_input_exits_1_naming_the_file()
     {
