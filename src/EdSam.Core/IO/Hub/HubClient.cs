@@ -11,7 +11,8 @@ namespace EdSam.IO.Hub;
 /// Downloads files from a Hugging Face-compatible hub into a local cache and returns their paths.
 /// </summary>
 /// <remarks>
-/// <para>A file already in the cache is returned without any request. A download streams to
+/// <para>A cached file is returned without downloading it again; for a branch or tag revision (which can move) one HEAD
+/// request first checks that the hub still serves the same version (see <see cref="HubOptions.Revalidate"/>). A download streams to
 /// <c>&lt;file&gt;.incomplete</c>, resumes an existing partial file with an HTTP Range request (and after a dropped
 /// connection, up to <see cref="HubOptions.MaxAttempts"/> times), checks the SHA-256 the server announces in
 /// <c>X-Linked-Etag</c>/<c>ETag</c>, and only then renames the file into place — the cache never holds a partial or
@@ -106,10 +107,18 @@ public sealed partial class HubClient : IDisposable
     public async Task<string> DownloadFileAsync(string repoId, string fileName, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
         string target = CachePath(repoId, fileName);
+        string partial = target + ".incomplete";
         if (File.Exists(target))
         {
-            LogCacheHit(repoId, fileName, target);
-            return target;
+            if (Options.Offline || !Options.Revalidate || CommitHash().IsMatch(Options.Revision)
+                || await IsCurrentAsync(repoId, fileName, target, cancellationToken).ConfigureAwait(false))
+            {
+                LogCacheHit(repoId, fileName, target);
+                return target;
+            }
+            LogChanged(repoId, fileName, Options.Revision);
+            // Bytes of an older download of this file must not be resumed into the new version.
+            if (File.Exists(partial)) File.Delete(partial);
         }
         if (Options.Offline)
             throw new HubOfflineException(
@@ -118,15 +127,15 @@ public sealed partial class HubClient : IDisposable
                 repoId, fileName);
 
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        string partial = target + ".incomplete";
         Uri url = FileUrl(repoId, fileName);
         for (int attempt = 1; ; attempt++)
         {
             try
             {
-                string? expectedSha256 = await DownloadToPartialAsync(url, repoId, fileName, partial, progress, cancellationToken).ConfigureAwait(false);
+                var (expectedSha256, version) = await DownloadToPartialAsync(url, repoId, fileName, partial, progress, cancellationToken).ConfigureAwait(false);
                 await VerifyAsync(partial, expectedSha256, url, repoId, fileName, cancellationToken).ConfigureAwait(false);
                 File.Move(partial, target, overwrite: true);
+                RecordVersion(repoId, fileName, version);
                 LogDownloaded(repoId, fileName, target);
                 return target;
             }
@@ -218,8 +227,8 @@ public sealed partial class HubClient : IDisposable
         if (_ownsHttp) _http.Dispose();
     }
 
-    /// <summary>Streams the file into <paramref name="partial"/>, resuming it when possible; returns the announced SHA-256, if any.</summary>
-    private async Task<string?> DownloadToPartialAsync(Uri url, string repoId, string fileName, string partial, IProgress<long>? progress, CancellationToken cancellationToken)
+    /// <summary>Streams the file into <paramref name="partial"/>, resuming it when possible; returns the announced SHA-256 and version tag, if any.</summary>
+    private async Task<(string? Sha256, string? Version)> DownloadToPartialAsync(Uri url, string repoId, string fileName, string partial, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         // FileShare.None: a second process downloading the same file fails here instead of interleaving bytes.
         FileStream file;
@@ -236,7 +245,7 @@ public sealed partial class HubClient : IDisposable
             long resumeFrom = file.Length;
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             ArmTimeout(timeout);
-            var (response, expectedSha256) = await SendAsync(url, resumeFrom, repoId, fileName, timeout.Token, cancellationToken).ConfigureAwait(false);
+            var (response, expectedSha256, version) = await SendAsync(url, resumeFrom, repoId, fileName, timeout.Token, cancellationToken).ConfigureAwait(false);
             using (response)
             {
                 if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable && resumeFrom > 0)
@@ -294,16 +303,17 @@ public sealed partial class HubClient : IDisposable
                 long? expectedLength = response.StatusCode == HttpStatusCode.PartialContent ? range?.Length : response.Content.Headers.ContentLength;
                 if (expectedLength is { } length && file.Length != length)
                     throw new TransferInterruptedException(new IOException($"received {file.Length:N0} of {length:N0} bytes"));
-                return expectedSha256;
+                return (expectedSha256, version);
             }
         }
     }
 
-    /// <summary>Sends the GET, following redirects itself (when it owns the handler) and collecting the announced digest.</summary>
-    private async Task<(HttpResponseMessage Response, string? Sha256)> SendAsync(Uri url, long resumeFrom, string repoId, string fileName,
+    /// <summary>Sends the GET, following redirects itself (when it owns the handler) and collecting the announced digest
+    /// and the hub's version tag (from the first answer, the hub's own, as a revalidating HEAD sees it).</summary>
+    private async Task<(HttpResponseMessage Response, string? Sha256, string? Version)> SendAsync(Uri url, long resumeFrom, string repoId, string fileName,
         CancellationToken requestToken, CancellationToken callerToken)
     {
-        string? sha256 = null;
+        string? sha256 = null, version = null;
         Uri current = url;
         for (int hop = 0; ; hop++)
         {
@@ -323,6 +333,7 @@ public sealed partial class HubClient : IDisposable
                 throw Interrupted(ex);
             }
             sha256 ??= AnnouncedSha256(response);
+            if (hop == 0) version = VersionTag(response);
 
             int status = (int)response.StatusCode;
             if (status is >= 300 and < 400 && response.Headers.Location is { } location)
@@ -333,7 +344,7 @@ public sealed partial class HubClient : IDisposable
                 current = location.IsAbsoluteUri ? location : new Uri(current, location);
                 continue;
             }
-            return (response, sha256);
+            return (response, sha256, version);
         }
     }
 
@@ -364,6 +375,95 @@ public sealed partial class HubClient : IDisposable
         throw new HubChecksumException(
             $"'{fileName}' of '{repoId}' downloaded from {url} has SHA-256 {actual}, but the server announced {expectedSha256}. " +
             "The corrupt download was deleted; try again.", repoId, fileName, url, expectedSha256, actual);
+    }
+
+    /// <summary>
+    /// Whether the cached <paramref name="target"/> is still the version the hub serves for the revision: one HEAD
+    /// request, compared with the tag recorded at download time (or, for a file cached without one, with the file's own
+    /// SHA-256 or git blob id). A failed request keeps the cached file: a load that needs no download must not fail
+    /// because the hub is unreachable.
+    /// </summary>
+    private async Task<bool> IsCurrentAsync(string repoId, string fileName, string target, CancellationToken cancellationToken)
+    {
+        string? remote;
+        try
+        {
+            remote = await RemoteVersionAsync(repoId, fileName, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HubException ex)
+        {
+            LogRevalidationFailed(repoId, fileName, ex.Message);
+            return true;
+        }
+        if (remote is null) return true; // the hub names no version: nothing to compare with
+        string? local = File.Exists(VersionPath(repoId, fileName)) ? File.ReadAllText(VersionPath(repoId, fileName)).Trim() : null;
+        local ??= await HubFileVersion.OfFileAsync(target, remote, cancellationToken).ConfigureAwait(false);
+        if (!string.Equals(local, remote, StringComparison.OrdinalIgnoreCase)) return false;
+        RecordVersion(repoId, fileName, remote);
+        return true;
+    }
+
+    /// <summary>The hub's version tag of a file (HEAD, redirects not followed), or null when it sends none.</summary>
+    /// <exception cref="HubException">Not found, any other refused status, or a network failure.</exception>
+    private async Task<string?> RemoteVersionAsync(string repoId, string fileName, CancellationToken cancellationToken)
+    {
+        Uri url = FileUrl(repoId, fileName);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        ArmTimeout(timeout);
+        using var request = new HttpRequestMessage(HttpMethod.Head, url);
+        if (Options.Token is { } token) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsTransferFailure(ex, cancellationToken))
+        {
+            throw new HubException($"Cannot reach {url} to check '{fileName}' of '{repoId}': {ex.Message}", repoId, fileName, url, ex);
+        }
+        using (response)
+        {
+            if ((int)response.StatusCode is < 300 or >= 400) ThrowForStatus(response, url, repoId, fileName);
+            return VersionTag(response);
+        }
+    }
+
+    /// <summary>Where the version tag of a cached file is kept: beside the snapshot, not in it, so snapshot folders hold only the repository's files.</summary>
+    private string VersionPath(string repoId, string fileName)
+    {
+        string snapshot = CachePath(repoId, fileName);
+        string repoFolder = Path.Combine(Options.CacheDirectory, "models--" + repoId.Replace("/", "--", StringComparison.Ordinal));
+        return Path.Combine(repoFolder, "versions", Path.GetRelativePath(Path.Combine(repoFolder, "snapshots"), snapshot));
+    }
+
+    private void RecordVersion(string repoId, string fileName, string? version)
+    {
+        string path = VersionPath(repoId, fileName);
+        if (version is null)
+        {
+            if (File.Exists(path)) File.Delete(path); // no tag from the hub: an older one must not vouch for this file
+            return;
+        }
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path + ".tmp", version);
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+
+    /// <summary>The first tag in <c>X-Linked-Etag</c> (large files: their SHA-256) or <c>ETag</c>, without <c>W/</c> and quotes.</summary>
+    internal static string? VersionTag(HttpResponseMessage response)
+    {
+        foreach (string header in new[] { "X-Linked-Etag", "ETag" })
+        {
+            if (!response.Headers.TryGetValues(header, out IEnumerable<string>? values)) continue;
+            foreach (string value in values)
+            {
+                string tag = value.Trim();
+                if (tag.StartsWith("W/", StringComparison.Ordinal)) tag = tag[2..];
+                tag = tag.Trim('"');
+                if (tag.Length > 0) return tag;
+            }
+        }
+        return null;
     }
 
     /// <summary>The SHA-256 in <c>X-Linked-Etag</c> (large files) or <c>ETag</c>, when it holds 64 hex digits (git blob
@@ -421,11 +521,20 @@ public sealed partial class HubClient : IDisposable
     [GeneratedRegex("^[0-9a-fA-F]{64}$")]
     private static partial Regex Sha256Hex();
 
+    [GeneratedRegex("^[0-9a-f]{40}$")]
+    private static partial Regex CommitHash();
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "{RepoId}/{FileName}: cache hit at {Path}")]
     private partial void LogCacheHit(string repoId, string fileName, string path);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{RepoId}/{FileName}: downloaded to {Path}")]
     private partial void LogDownloaded(string repoId, string fileName, string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{RepoId}/{FileName}: changed on the hub since it was cached (revision {Revision}); downloading it again")]
+    private partial void LogChanged(string repoId, string fileName, string revision);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{RepoId}/{FileName}: could not check the cached file against the hub ({Reason}); using it as cached")]
+    private partial void LogRevalidationFailed(string repoId, string fileName, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{RepoId}/{FileName}: resuming at byte {Offset}")]
     private partial void LogResumedAt(string repoId, string fileName, long offset);

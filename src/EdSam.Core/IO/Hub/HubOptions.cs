@@ -27,6 +27,15 @@ public sealed record HubOptions
     /// <value>The default value is <see langword="false"/> (<c>HF_HUB_OFFLINE=1</c> in <see cref="FromEnvironment()"/>).</value>
     public bool Offline { get; init; }
 
+    /// <summary>
+    /// Whether a cached file of a branch or tag revision (which can move) is checked against the hub before it is used:
+    /// one HEAD request compares the hub's version tag (<c>X-Linked-Etag</c>/<c>ETag</c>) with the cached file's, and a
+    /// changed file is downloaded again. A commit revision (40 hex digits) never changes and is never checked; offline
+    /// mode never checks; an unreachable hub leaves the cached file in use, with a warning.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool Revalidate { get; init; } = true;
+
     /// <summary>Access token sent as <c>Authorization: Bearer</c> to the endpoint's host (never to redirect targets
     /// on other hosts), needed for private and gated repositories.</summary>
     /// <value>The default value is <see langword="null"/> (<c>HF_TOKEN</c> in <see cref="FromEnvironment()"/>).</value>

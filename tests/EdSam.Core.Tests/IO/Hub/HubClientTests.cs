@@ -52,7 +52,7 @@ public sealed class HubClientTests : IDisposable
     }
 
     [Fact]
-    public async Task Downloads_into_the_cache_and_then_serves_from_it_without_a_request()
+    public async Task Downloads_into_the_cache_and_then_serves_from_it_after_one_HEAD()
     {
         using var server = new LoopbackHttpServer(Hub(_weights, $"/{Repo}/resolve/main/{File1}"));
         using var hub = new HubClient(Options(server));
@@ -64,12 +64,90 @@ public sealed class HubClientTests : IDisposable
         File.ReadAllBytes(path).Should().Equal(_weights);
         path.Should().Be(Path.Combine(_cache, "models--openai--clip-tiny", "snapshots", "main", File1));
         again.Should().Be(path);
-        server.Requests.Should().ContainSingle().Which.Path.Should().Be($"/{Repo}/resolve/main/{File1}");
+        // "main" can move: the second call asks whether the file changed (HEAD) and, as it did not, downloads nothing.
+        server.Requests.Select(r => (r.Method, r.Path)).Should().Equal(("GET", $"/{Repo}/resolve/main/{File1}"), ("HEAD", $"/{Repo}/resolve/main/{File1}"));
         progress.Values.Last().Should().Be(_weights.Length);
         progress.Values.Should().BeInAscendingOrder();
         Directory.GetFiles(Path.GetDirectoryName(path)!).Should().Equal(path);
         hub.TryGetCached(Repo, File1, out string? cached).Should().BeTrue();
         cached.Should().Be(path);
+    }
+
+    [Fact]
+    public async Task A_file_changed_on_the_hub_since_it_was_cached_is_downloaded_again()
+    {
+        byte[] current = _weights;
+        byte[] updated = RandomBytes(3000, seed: 2);
+        using var server = new LoopbackHttpServer(request => Hub(current, $"/{Repo}/resolve/main/{File1}")(request));
+        using var hub = new HubClient(Options(server));
+
+        string first = await hub.DownloadFileAsync(Repo, File1);
+        current = updated; // someone pushes a new version to "main"
+        string second = await hub.DownloadFileAsync(Repo, File1);
+        string third = await hub.DownloadFileAsync(Repo, File1);
+
+        second.Should().Be(first);
+        File.ReadAllBytes(third).Should().Equal(updated);
+        server.Requests.Select(r => r.Method).Should().Equal("GET", "HEAD", "GET", "HEAD");
+    }
+
+    [Fact]
+    public async Task A_commit_revision_is_never_checked_again_and_neither_is_a_cache_without_revalidation()
+    {
+        const string commit = "0123456789abcdef0123456789abcdef01234567";
+        using var server = new LoopbackHttpServer(request => request.Path.Contains($"/resolve/{commit}/") || request.Path.Contains("/resolve/main/")
+            ? new LoopbackResponse(200, _weights, new Dictionary<string, string> { ["X-Linked-Etag"] = $"\"{Sha256(_weights)}\"" })
+            : new LoopbackResponse(404, []));
+        using var pinned = new HubClient(Options(server) with { Revision = commit });
+        using var unchecked_ = new HubClient(Options(server) with { Revalidate = false });
+
+        await pinned.DownloadFileAsync(Repo, File1);
+        await pinned.DownloadFileAsync(Repo, File1);
+        await unchecked_.DownloadFileAsync(Repo, File1);
+        await unchecked_.DownloadFileAsync(Repo, File1);
+
+        server.Requests.Should().HaveCount(2).And.OnlyContain(r => r.Method == "GET");
+    }
+
+    [Fact]
+    public async Task An_unreachable_hub_leaves_the_cached_file_in_use()
+    {
+        HubOptions options;
+        string path;
+        using (var server = new LoopbackHttpServer(Hub(_weights, $"/{Repo}/resolve/main/{File1}")))
+        {
+            options = Options(server);
+            using var online = new HubClient(options);
+            path = await online.DownloadFileAsync(Repo, File1);
+        }
+        using var failing = new LoopbackHttpServer(_ => new LoopbackResponse(503, []));
+        using var hubDown = new HubClient(options);
+        using var hubFailing = new HubClient(Options(failing));
+
+        (await hubDown.DownloadFileAsync(Repo, File1)).Should().Be(path, "the server is gone");
+        (await hubFailing.DownloadFileAsync(Repo, File1)).Should().Be(path, "the server answers 503");
+        File.ReadAllBytes(path).Should().Equal(_weights);
+    }
+
+    [Theory]
+    [InlineData("X-Linked-Etag", "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03")] // SHA-256 of "hello\n" (Git LFS files)
+    [InlineData("ETag", "ce013625030ba8dba906f756967f9e9ca394464a")] // `echo hello | git hash-object --stdin` (small files)
+    public async Task A_file_cached_without_its_version_is_checked_by_its_own_hash(string header, string tag)
+    {
+        byte[] hello = "hello\n"u8.ToArray(), bye = "bye\n"u8.ToArray();
+        (byte[] Body, string Tag) served = (hello, tag);
+        using var server = new LoopbackHttpServer(request => new LoopbackResponse(200, served.Body, new Dictionary<string, string> { [header] = $"\"{served.Tag}\"" }));
+        using var hub = new HubClient(Options(server));
+        string path = await hub.DownloadFileAsync(Repo, "config.json");
+        // A cache written before versions were recorded: only the file itself is there.
+        Directory.Delete(Path.Combine(_cache, "models--openai--clip-tiny", "versions"), recursive: true);
+
+        await hub.DownloadFileAsync(Repo, "config.json");
+        served = (bye, header == "ETag" ? new string('0', 40) : Sha256(bye)); // the hub now serves another version
+        await hub.DownloadFileAsync(Repo, "config.json");
+
+        server.Requests.Select(r => r.Method).Should().Equal("GET", "HEAD", "HEAD", "GET");
+        File.ReadAllBytes(path).Should().Equal(bye);
     }
 
     [Fact]
@@ -320,6 +398,7 @@ public sealed class HubClientTests : IDisposable
         options.Token.Should().BeNull();
         options.Timeout.Should().Be(TimeSpan.FromSeconds(60));
         options.MaxAttempts.Should().Be(3);
+        options.Revalidate.Should().BeTrue("a moving branch must not serve a stale cached file silently");
     }
 
     [Fact]
