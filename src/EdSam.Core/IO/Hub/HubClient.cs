@@ -73,13 +73,16 @@ public sealed partial class HubClient : IDisposable
     /// <param name="fileName">Path of the file inside the repository.</param>
     /// <returns><c>{CacheDirectory}/models--{owner}--{name}/snapshots/{revision}/{file}</c>.</returns>
     /// <exception cref="ArgumentException">The repository id or file name is malformed.</exception>
-    public string CachePath(string repoId, string fileName)
+    public string CachePath(string repoId, string fileName) => RepositoryPath("snapshots", repoId, fileName);
+
+    /// <summary><c>{CacheDirectory}/models--{owner}--{name}/{area}/{revision}/{file}</c>.</summary>
+    private string RepositoryPath(string area, string repoId, string fileName)
     {
         ValidateRepoId(repoId);
         ValidateFileName(fileName);
         string repoFolder = "models--" + repoId.Replace("/", "--", StringComparison.Ordinal);
         string revisionFolder = Options.Revision.Replace("/", "--", StringComparison.Ordinal);
-        return Path.Combine([Options.CacheDirectory, repoFolder, "snapshots", revisionFolder, .. fileName.Split('/')]);
+        return Path.Combine([Options.CacheDirectory, repoFolder, area, revisionFolder, .. fileName.Split('/')]);
     }
 
     /// <summary>Returns the cached path of a file when it has been downloaded before.</summary>
@@ -197,27 +200,30 @@ public sealed partial class HubClient : IDisposable
     {
         if (File.Exists(CachePath(repoId, fileName))) return true;
         if (Options.Offline) return false;
+        using HttpResponseMessage response = await HeadAsync(repoId, fileName, "look for", cancellationToken).ConfigureAwait(false);
+        // Large files answer 302 to their storage location: the file exists.
+        if ((int)response.StatusCode is >= 300 and < 400) return true;
+        if (response.StatusCode == HttpStatusCode.NotFound) return false;
+        ThrowForStatus(response, FileUrl(repoId, fileName), repoId, fileName);
+        return true;
+    }
+
+    /// <summary>A HEAD request for a repository file (redirects are not followed when the client owns its handler).</summary>
+    /// <exception cref="HubException">The hub could not be reached.</exception>
+    private async Task<HttpResponseMessage> HeadAsync(string repoId, string fileName, string purpose, CancellationToken cancellationToken)
+    {
         Uri url = FileUrl(repoId, fileName);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         ArmTimeout(timeout);
         using var request = new HttpRequestMessage(HttpMethod.Head, url);
         if (Options.Token is { } token) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        HttpResponseMessage response;
         try
         {
-            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+            return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsTransferFailure(ex, cancellationToken))
         {
-            throw new HubException($"Cannot reach {url} to look for '{fileName}' of '{repoId}': {ex.Message}", repoId, fileName, url, ex);
-        }
-        using (response)
-        {
-            // Large files answer 302 to their storage location: the file exists.
-            if ((int)response.StatusCode is >= 300 and < 400) return true;
-            if (response.StatusCode == HttpStatusCode.NotFound) return false;
-            ThrowForStatus(response, url, repoId, fileName);
-            return true;
+            throw new HubException($"Cannot reach {url} to {purpose} '{fileName}' of '{repoId}': {ex.Message}", repoId, fileName, url, ex);
         }
     }
 
@@ -407,34 +413,13 @@ public sealed partial class HubClient : IDisposable
     /// <exception cref="HubException">Not found, any other refused status, or a network failure.</exception>
     private async Task<string?> RemoteVersionAsync(string repoId, string fileName, CancellationToken cancellationToken)
     {
-        Uri url = FileUrl(repoId, fileName);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        ArmTimeout(timeout);
-        using var request = new HttpRequestMessage(HttpMethod.Head, url);
-        if (Options.Token is { } token) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        HttpResponseMessage response;
-        try
-        {
-            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (IsTransferFailure(ex, cancellationToken))
-        {
-            throw new HubException($"Cannot reach {url} to check '{fileName}' of '{repoId}': {ex.Message}", repoId, fileName, url, ex);
-        }
-        using (response)
-        {
-            if ((int)response.StatusCode is < 300 or >= 400) ThrowForStatus(response, url, repoId, fileName);
-            return VersionTag(response);
-        }
+        using HttpResponseMessage response = await HeadAsync(repoId, fileName, "check", cancellationToken).ConfigureAwait(false);
+        if ((int)response.StatusCode is < 300 or >= 400) ThrowForStatus(response, FileUrl(repoId, fileName), repoId, fileName);
+        return VersionTag(response);
     }
 
     /// <summary>Where the version tag of a cached file is kept: beside the snapshot, not in it, so snapshot folders hold only the repository's files.</summary>
-    private string VersionPath(string repoId, string fileName)
-    {
-        string snapshot = CachePath(repoId, fileName);
-        string repoFolder = Path.Combine(Options.CacheDirectory, "models--" + repoId.Replace("/", "--", StringComparison.Ordinal));
-        return Path.Combine(repoFolder, "versions", Path.GetRelativePath(Path.Combine(repoFolder, "snapshots"), snapshot));
-    }
+    private string VersionPath(string repoId, string fileName) => RepositoryPath("versions", repoId, fileName);
 
     private void RecordVersion(string repoId, string fileName, string? version)
     {
@@ -449,26 +434,16 @@ public sealed partial class HubClient : IDisposable
         File.Move(path + ".tmp", path, overwrite: true);
     }
 
-    /// <summary>The first tag in <c>X-Linked-Etag</c> (large files: their SHA-256) or <c>ETag</c>, without <c>W/</c> and quotes.</summary>
-    internal static string? VersionTag(HttpResponseMessage response)
-    {
-        foreach (string header in new[] { "X-Linked-Etag", "ETag" })
-        {
-            if (!response.Headers.TryGetValues(header, out IEnumerable<string>? values)) continue;
-            foreach (string value in values)
-            {
-                string tag = value.Trim();
-                if (tag.StartsWith("W/", StringComparison.Ordinal)) tag = tag[2..];
-                tag = tag.Trim('"');
-                if (tag.Length > 0) return tag;
-            }
-        }
-        return null;
-    }
+    /// <summary>The first tag in <c>X-Linked-Etag</c> (large files: their SHA-256) or <c>ETag</c>.</summary>
+    internal static string? VersionTag(HttpResponseMessage response) => Tags(response).FirstOrDefault();
 
     /// <summary>The SHA-256 in <c>X-Linked-Etag</c> (large files) or <c>ETag</c>, when it holds 64 hex digits (git blob
     /// ids (40) and storage MD5s (32) are not digests of the whole file and are ignored).</summary>
-    internal static string? AnnouncedSha256(HttpResponseMessage response)
+    internal static string? AnnouncedSha256(HttpResponseMessage response) =>
+        Tags(response).FirstOrDefault(tag => Sha256Hex().IsMatch(tag))?.ToLowerInvariant();
+
+    /// <summary>The values of <c>X-Linked-Etag</c>, then <c>ETag</c>, without <c>W/</c> and quotes.</summary>
+    private static IEnumerable<string> Tags(HttpResponseMessage response)
     {
         foreach (string header in new[] { "X-Linked-Etag", "ETag" })
         {
@@ -478,10 +453,9 @@ public sealed partial class HubClient : IDisposable
                 string tag = value.Trim();
                 if (tag.StartsWith("W/", StringComparison.Ordinal)) tag = tag[2..];
                 tag = tag.Trim('"');
-                if (Sha256Hex().IsMatch(tag)) return tag.ToLowerInvariant();
+                if (tag.Length > 0) yield return tag;
             }
         }
-        return null;
     }
 
     /// <summary>Wraps a network failure for a retry; our own inactivity timeout is reported as such, not as a cancellation.</summary>
