@@ -38,6 +38,15 @@ public sealed record Vl2vAdipOptions
     /// <value>The default value is null.</value>
     public string? StudentWeightsPath { get; init; }
 
+    /// <summary>
+    /// Side of the student's square input in pixels; null uses the teacher's. Training images are augmented once at the
+    /// teacher's size (both models see the same view) and resized for the student, so a ViT-S/16 student with its
+    /// ImageNet weights at 224 px can learn from a 336-px CLIP teacher. VL2V-SD's student is the teacher's encoder and
+    /// always uses its size.
+    /// </summary>
+    /// <value>The default value is null (the teacher's image size).</value>
+    public int? StudentImageSize { get; init; }
+
     /// <summary>Pixel normalisation of the student's input (the teacher always gets CLIP's). VL2V-SD always uses CLIP's.</summary>
     /// <value>The default value is <see cref="Normalize.ImageNet"/> (what ImageNet-pretrained students were trained with).</value>
     public Normalize StudentNormalization { get; init; } = Normalize.ImageNet;
@@ -158,6 +167,7 @@ public sealed record Vl2vAdipOptions
         if (!Enum.IsDefined(Method)) errors.Add($"Method: unknown value {(int)Method}.");
         if (!Enum.IsDefined(Student)) errors.Add($"Student: unknown value {(int)Student}.");
         if (!Enum.IsDefined(Prompts)) errors.Add($"Prompts: unknown value {(int)Prompts}.");
+        if (StudentImageSize is < 1) errors.Add($"StudentImageSize: must be positive (or null for the teacher's size); got {StudentImageSize}.");
         if (StudentNormalization is null) errors.Add("StudentNormalization: must not be null.");
         if (StudentWeightsPath is not null && string.IsNullOrWhiteSpace(StudentWeightsPath)) errors.Add("StudentWeightsPath: must be null or a file path; got an empty string.");
         if (Templates is not null && Templates.Count == 0) errors.Add("Templates: must be null or hold at least one template.");

@@ -94,7 +94,8 @@ public sealed class Vl2vAdipTrainer
         private readonly ClipModel _teacher;
         private readonly Device _device;
         private readonly ILogger? _logger;
-        private readonly int _size;
+        private readonly int _size; // the teacher's input side: training views are made at it
+        private readonly int _studentSize;
         private readonly Normalize _studentNormalization;
         private readonly List<Vl2vAdipEvaluation> _evaluations = [];
         private readonly List<Vl2vAdipStageSummary> _summaries = [];
@@ -114,6 +115,7 @@ public sealed class Vl2vAdipTrainer
             _device = options.Device ?? CPU;
             _logger = options.Logger;
             _size = _teacher.ImageSize;
+            _studentSize = options.Method == DistillationMethod.Vl2vSd ? _size : options.StudentImageSize ?? _size;
             _studentNormalization = options.Method == DistillationMethod.Vl2vSd ? Normalize.Clip : options.StudentNormalization;
         }
 
@@ -157,7 +159,7 @@ public sealed class Vl2vAdipTrainer
             var history = new Vl2vAdipHistory(_evaluations.ToArray(), _summaries.ToArray());
             return new Vl2vAdipModel(Method, Method == DistillationMethod.Vl2vSd ? null : _options.Student,
                 Method == DistillationMethod.Vl2vSd ? _teacher.Config : null, _network, _textHead, _split.ClassNames.ToArray(),
-                _size, _studentNormalization, history);
+                _studentSize, _studentNormalization, history);
         }
 
         private DistillationNetwork BuildNetwork()
@@ -169,7 +171,7 @@ public sealed class Vl2vAdipTrainer
             {
                 WeightsPath = _options.StudentWeightsPath,
                 Seed = _options.Seed,
-                ImageSize = _size,
+                ImageSize = _studentSize,
                 Logger = _logger,
             });
             nn.Module<Tensor, Tensor> head = Method == DistillationMethod.Vl2vAdip
@@ -240,6 +242,16 @@ public sealed class Vl2vAdipTrainer
             {
                 foreach (var row in rows) row.Dispose();
             }
+        }
+
+        /// <summary>The student's input from a view at the teacher's size: resized to the student's side when it differs, then normalised.</summary>
+        private Tensor StudentInput(Tensor images01)
+        {
+            if (_studentSize == _size) return DistillationData.Normalized(images01, _studentNormalization);
+            // Antialiased when shrinking, so the student sees the view's content rather than aliasing.
+            using var resized = nn.functional.interpolate(images01, size: [_studentSize, _studentSize], mode: InterpolationMode.Bilinear,
+                align_corners: false, antialias: true);
+            return DistillationData.Normalized(resized, _studentNormalization);
         }
 
         /// <summary>I(x): the teacher's L2-normalised image embedding of pixels in [0, 1] (no gradient; call under no_grad).</summary>
@@ -434,7 +446,7 @@ public sealed class Vl2vAdipTrainer
         private Tensor TrainingLoss(Stage stage, Tensor images01, Tensor labels)
         {
             var network = _network!;
-            var studentInput = DistillationData.Normalized(images01, _studentNormalization);
+            var studentInput = StudentInput(images01);
             if (Method == DistillationMethod.Erm)
                 return nn.functional.cross_entropy(network.call(studentInput), labels);
 
@@ -473,7 +485,7 @@ public sealed class Vl2vAdipTrainer
                 DistillationData.ForEachBatch(_split.Validation, _size, _options.EvaluationBatchSize, _device, (start, slice, images) =>
                 {
                     var labels = DistillationData.Labels(slice, _device);
-                    var output = network.call(DistillationData.Normalized(images, _studentNormalization));
+                    var output = network.call(StudentInput(images));
                     bool textLogits = _textHead is not null && Method != DistillationMethod.KnowledgeDistillation;
                     var logits = textLogits ? _textHead!.call(output) : output;
                     var right = logits.argmax(-1).eq(labels).cpu().data<bool>().ToArray();

@@ -29,12 +29,13 @@ public sealed class Vl2vAdipOptionsTests
         options.Seed.Should().Be(0);
         options.Device.Should().BeNull();
         options.CheckpointDirectory.Should().BeNull();
+        options.StudentImageSize.Should().BeNull("the student takes the teacher's image size unless told otherwise");
     }
 
     [Fact]
     public void Validation_lists_every_problem()
     {
-        var options = new Vl2vAdipOptions { Lambda = 2, LearningRate = 0, BatchSizePerDomain = 0, EvaluateEvery = 0, KdTemperature = -1 };
+        var options = new Vl2vAdipOptions { Lambda = 2, LearningRate = 0, BatchSizePerDomain = 0, EvaluateEvery = 0, KdTemperature = -1, StudentImageSize = 0 };
         var act = () => options.Validate();
         act.Should().Throw<ArgumentException>().Which.Message.Should()
             .Contain("Teacher: a CLIP model is required.")
@@ -43,7 +44,8 @@ public sealed class Vl2vAdipOptionsTests
             .And.Contain("LearningRate: must be positive and finite; got 0.")
             .And.Contain("BatchSizePerDomain: must be at least 1; got 0.")
             .And.Contain("EvaluateEvery: must be at least 1; got 0.")
-            .And.Contain("KdTemperature: must be positive and finite; got -1.");
+            .And.Contain("KdTemperature: must be positive and finite; got -1.")
+            .And.Contain("StudentImageSize: must be positive (or null for the teacher's size); got 0.");
     }
 
     [Fact]
