@@ -23,6 +23,7 @@ internal static class DistillCommand
         var method = new Option<DistillationMethod>("--method") { Description = "Vl2vAdip, Vl2vSd, Erm or KnowledgeDistillation.", DefaultValueFactory = _ => defaults.Method };
         var student = new Option<StudentArchitecture>("--student") { Description = "ResNet18, ResNet50, VitSmall16, VitBase16, TinyResNet or TinyVit.", DefaultValueFactory = _ => defaults.Student };
         var studentWeights = new Option<string?>("--student-weights") { Description = "ImageNet-pretrained student weights (.safetensors); random initialisation without." };
+        var studentImageSize = new Option<int?>("--student-image-size") { Description = "The student's input side in pixels (default: the teacher's), e.g. 224 for ImageNet ViT weights under a 336-px teacher." };
         var alignSteps = CommonOptions.PositiveInt("--align-steps", defaults.AlignSteps, "Steps of stage 1 (align the student's head to the teacher).");
         var distillSteps = CommonOptions.PositiveInt("--distill-steps", defaults.DistillSteps, "Steps of stage 2 (distil into the backbone).");
         var batchSize = CommonOptions.PositiveInt("--batch-size-per-domain", defaults.BatchSizePerDomain, "Examples per source domain in each step.");
@@ -34,7 +35,7 @@ internal static class DistillCommand
         var seed = new Option<long>("--seed") { Description = "Seed of everything random.", DefaultValueFactory = _ => defaults.Seed };
         var checkpoints = new Option<string?>("--checkpoints") { Description = "Checkpoint folder; the run resumes from the newest checkpoint in it." };
         var checkpointEvery = new Option<int?>("--checkpoint-every") { Description = "Steps between checkpoints (default: at each evaluation)." };
-        foreach (Option option in new Option[] { data, testDomain, output, method, student, studentWeights, alignSteps, distillSteps, batchSize, learningRate, lambda,
+        foreach (Option option in new Option[] { data, testDomain, output, method, student, studentWeights, studentImageSize, alignSteps, distillSteps, batchSize, learningRate, lambda,
                      evaluateEvery, noSwad, noAugment, seed, checkpoints, checkpointEvery })
             command.Add(option);
 
@@ -54,6 +55,7 @@ internal static class DistillCommand
                 Method = parse.GetValue(method),
                 Student = parse.GetValue(student),
                 StudentWeightsPath = parse.GetValue(studentWeights),
+                StudentImageSize = parse.GetValue(studentImageSize),
                 AlignSteps = parse.GetValue(alignSteps),
                 DistillSteps = parse.GetValue(distillSteps),
                 BatchSizePerDomain = parse.GetValue(batchSize),
