@@ -149,6 +149,28 @@ public sealed class ClipPretrainedTests : IDisposable
         act.Should().Throw<DirectoryNotFoundException>();
     }
 
+    /// <summary>
+    /// Serves <paramref name="files"/> (URL path → bytes, 404 otherwise) as a hub, loads <paramref name="repoId"/> from it,
+    /// then again offline: both must give the reference features, the offline load must make no request, and every
+    /// served file must have been downloaded.
+    /// </summary>
+    private void LoadsOnlineThenOffline(string repoId, Dictionary<string, byte[]> files, ClipFixture fixture)
+    {
+        using var server = new LoopbackHttpServer(request => files.TryGetValue(request.Path, out byte[]? body)
+            ? new LoopbackResponse(200, body)
+            : new LoopbackResponse(404, "Entry not found"u8.ToArray()));
+        var hub = new HubOptions { Endpoint = server.BaseUrl.ToString().TrimEnd('/'), CacheDirectory = Path.Combine(_root, "cache"), Timeout = TimeSpan.FromSeconds(10) };
+
+        using (ClipModel model = ClipModel.FromPretrained(repoId, new ClipPretrainedOptions { Hub = hub }))
+            ExpectReferenceFeatures(model, fixture);
+        int requestsOnline = server.Requests.Count;
+        using ClipModel offline = ClipModel.FromPretrained(repoId, new ClipPretrainedOptions { Hub = hub with { Offline = true } });
+
+        ExpectReferenceFeatures(offline, fixture);
+        server.Requests.Count.Should().Be(requestsOnline, "offline loading must not touch the network");
+        server.Requests.Where(r => r.Method == "GET").Select(r => r.Path).Should().Contain(files.Keys);
+    }
+
     [SkippableFact]
     public void Hub_repository_is_downloaded_into_the_cache_and_then_works_offline()
     {
@@ -158,19 +180,7 @@ public sealed class ClipPretrainedTests : IDisposable
             [$"/org/tiny-clip/resolve/main/{ClipPretrained.OpenClipConfigFile}"] = System.Text.Encoding.UTF8.GetBytes(OpenClipConfigJson(fixture)),
             [$"/org/tiny-clip/resolve/main/{ClipPretrained.OpenClipWeightsFile}"] = File.ReadAllBytes(fixture.WeightsPath),
         };
-        using var server = new LoopbackHttpServer(request => files.TryGetValue(request.Path, out byte[]? body)
-            ? new LoopbackResponse(200, body)
-            : new LoopbackResponse(404, "Entry not found"u8.ToArray()));
-        var hub = new HubOptions { Endpoint = server.BaseUrl.ToString().TrimEnd('/'), CacheDirectory = Path.Combine(_root, "cache"), Timeout = TimeSpan.FromSeconds(10) };
-
-        using (ClipModel model = ClipModel.FromPretrained("org/tiny-clip", new ClipPretrainedOptions { Hub = hub }))
-            ExpectReferenceFeatures(model, fixture);
-        int requestsOnline = server.Requests.Count;
-        using ClipModel offline = ClipModel.FromPretrained("org/tiny-clip", new ClipPretrainedOptions { Hub = hub with { Offline = true } });
-
-        ExpectReferenceFeatures(offline, fixture);
-        server.Requests.Count.Should().Be(requestsOnline, "offline loading must not touch the network");
-        server.Requests.Where(r => r.Method == "GET").Select(r => r.Path).Should().Contain(files.Keys);
+        LoadsOnlineThenOffline("org/tiny-clip", files, fixture);
     }
 
     [SkippableFact]
@@ -197,19 +207,7 @@ public sealed class ClipPretrainedTests : IDisposable
         WriteShardedWeights(fixture, staging);
         var files = Directory.EnumerateFiles(staging).ToDictionary(f => $"/org/big-clip/resolve/main/{Path.GetFileName(f)}", File.ReadAllBytes);
         files[$"/org/big-clip/resolve/main/{ClipPretrained.HuggingFaceConfigFile}"] = System.Text.Encoding.UTF8.GetBytes(HuggingFaceConfigJson);
-        using var server = new LoopbackHttpServer(request => files.TryGetValue(request.Path, out byte[]? body)
-            ? new LoopbackResponse(200, body)
-            : new LoopbackResponse(404, "Entry not found"u8.ToArray()));
-        var hub = new HubOptions { Endpoint = server.BaseUrl.ToString().TrimEnd('/'), CacheDirectory = Path.Combine(_root, "cache"), Timeout = TimeSpan.FromSeconds(10) };
-
-        using (ClipModel model = ClipModel.FromPretrained("org/big-clip", new ClipPretrainedOptions { Hub = hub }))
-            ExpectReferenceFeatures(model, fixture);
-        int requestsOnline = server.Requests.Count;
-        using ClipModel offline = ClipModel.FromPretrained("org/big-clip", new ClipPretrainedOptions { Hub = hub with { Offline = true } });
-
-        ExpectReferenceFeatures(offline, fixture);
-        server.Requests.Count.Should().Be(requestsOnline, "offline loading must not touch the network");
-        server.Requests.Where(r => r.Method == "GET").Select(r => r.Path).Should().Contain(files.Keys);
+        LoadsOnlineThenOffline("org/big-clip", files, fixture);
     }
 
     [Fact]

@@ -402,7 +402,8 @@ public sealed partial class HubClient : IDisposable
             return true;
         }
         if (remote is null) return true; // the hub names no version: nothing to compare with
-        string? local = File.Exists(VersionPath(repoId, fileName)) ? File.ReadAllText(VersionPath(repoId, fileName)).Trim() : null;
+        string versionPath = VersionPath(repoId, fileName);
+        string? local = File.Exists(versionPath) ? File.ReadAllText(versionPath).Trim() : null;
         local ??= await HubFileVersion.OfFileAsync(target, remote, cancellationToken).ConfigureAwait(false);
         if (!string.Equals(local, remote, StringComparison.OrdinalIgnoreCase)) return false;
         RecordVersion(repoId, fileName, remote);
