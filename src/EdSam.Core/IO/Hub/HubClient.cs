@@ -17,7 +17,8 @@ namespace EdSam.IO.Hub;
 /// connection, up to <see cref="HubOptions.MaxAttempts"/> times), checks the SHA-256 the server announces in
 /// <c>X-Linked-Etag</c>/<c>ETag</c>, and only then renames the file into place — the cache never holds a partial or
 /// corrupt file under its final name.</para>
-/// <para>Thread-safe. Two concurrent downloads of the same file are refused (the partial file is opened exclusively).</para>
+/// <para>Thread-safe and safe across processes sharing a cache: one download per file at a time (an OS lock on
+/// <c>models--…/locks/{revision}/{file}.lock</c>); the other callers wait for it and then use the file it cached.</para>
 /// </remarks>
 public sealed partial class HubClient : IDisposable
 {
@@ -111,23 +112,34 @@ public sealed partial class HubClient : IDisposable
     {
         string target = CachePath(repoId, fileName);
         string partial = target + ".incomplete";
+        bool stale = false;
         if (File.Exists(target))
         {
-            if (Options.Offline || !Options.Revalidate || CommitHash().IsMatch(Options.Revision)
-                || await IsCurrentAsync(repoId, fileName, target, cancellationToken).ConfigureAwait(false))
+            if (await IsUsableAsync(repoId, fileName, target, cancellationToken).ConfigureAwait(false))
             {
                 LogCacheHit(repoId, fileName, target);
                 return target;
             }
             LogChanged(repoId, fileName, Options.Revision);
-            // Bytes of an older download of this file must not be resumed into the new version.
-            if (File.Exists(partial)) File.Delete(partial);
+            stale = true;
         }
         if (Options.Offline)
             throw new HubOfflineException(
                 $"'{fileName}' of '{repoId}' (revision '{Options.Revision}') is not in the cache '{Options.CacheDirectory}' and offline mode is on " +
                 "(HubOptions.Offline or HF_HUB_OFFLINE=1). Download it once while online, or point CacheDirectory/EDSAM_CACHE at a cache that has it.",
                 repoId, fileName);
+
+        // One download per file across threads and processes (the workers of a multi-process job all load the same
+        // checkpoint): the others wait here and then use the file it left in the cache.
+        var (downloadLock, waited) = await AcquireDownloadLockAsync(repoId, fileName, cancellationToken).ConfigureAwait(false);
+        await using var heldLock = downloadLock.ConfigureAwait(false);
+        if (waited && File.Exists(target) && (!stale || await IsUsableAsync(repoId, fileName, target, cancellationToken).ConfigureAwait(false)))
+        {
+            LogDownloadedElsewhere(repoId, fileName, target);
+            return target;
+        }
+        // Bytes of an older download of this file must not be resumed into the new version (safe: the lock is ours).
+        if (stale && File.Exists(partial)) File.Delete(partial);
 
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         Uri url = FileUrl(repoId, fileName);
@@ -236,7 +248,7 @@ public sealed partial class HubClient : IDisposable
     /// <summary>Streams the file into <paramref name="partial"/>, resuming it when possible; returns the announced SHA-256 and version tag, if any.</summary>
     private async Task<(string? Sha256, string? Version)> DownloadToPartialAsync(Uri url, string repoId, string fileName, string partial, IProgress<long>? progress, CancellationToken cancellationToken)
     {
-        // FileShare.None: a second process downloading the same file fails here instead of interleaving bytes.
+        // FileShare.None: a writer that bypasses the download lock (another tool on the same cache) fails here instead of interleaving bytes.
         FileStream file;
         try
         {
@@ -383,6 +395,53 @@ public sealed partial class HubClient : IDisposable
             "The corrupt download was deleted; try again.", repoId, fileName, url, expectedSha256, actual);
     }
 
+    /// <summary>Whether a cached file may be used as it is: offline, without revalidation, at a commit, or still current on the hub.</summary>
+    private async Task<bool> IsUsableAsync(string repoId, string fileName, string target, CancellationToken cancellationToken)
+        => Options.Offline || !Options.Revalidate || CommitHash().IsMatch(Options.Revision)
+           || await IsCurrentAsync(repoId, fileName, target, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Where the lock of a file's download lives: beside the snapshot, like the version tags.</summary>
+    internal string LockPath(string repoId, string fileName) => RepositoryPath("locks", repoId, fileName) + ".lock";
+
+    /// <summary>
+    /// Takes the file's download lock — an exclusively opened lock file (an OS file lock, so it also excludes other
+    /// processes and is released if the holder dies) — waiting while another download holds it.
+    /// </summary>
+    /// <returns>The open lock file (closing it releases the lock) and whether another download held it first.</returns>
+    private async Task<(FileStream Lock, bool Waited)> AcquireDownloadLockAsync(string repoId, string fileName, CancellationToken cancellationToken)
+    {
+        string path = LockPath(repoId, fileName);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        bool waited = false;
+        var sinceLastLog = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return (new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 1), waited);
+            }
+            catch (IOException ex) when (IsSharingViolation(ex))
+            {
+                if (!waited || sinceLastLog.Elapsed >= LockWaitLogInterval)
+                {
+                    LogWaitingForLock(repoId, fileName, path);
+                    sinceLastLog.Restart();
+                }
+                waited = true;
+                await Task.Delay(LockPollInterval, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static readonly TimeSpan LockPollInterval = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan LockWaitLogInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>The file is open elsewhere without sharing. Windows reports ERROR_SHARING_VIOLATION (32); on Unix .NET takes
+    /// an advisory <c>flock</c> for <see cref="FileShare.None"/> and reports the errno of a held one, EWOULDBLOCK.</summary>
+    private static bool IsSharingViolation(IOException ex) => OperatingSystem.IsWindows()
+        ? (ex.HResult & 0xFFFF) == 32
+        : ex.HResult == (OperatingSystem.IsLinux() ? 11 : 35); // EWOULDBLOCK: 11 on Linux, 35 on macOS and the BSDs
+
     /// <summary>
     /// Whether the cached <paramref name="target"/> is still the version the hub serves for the revision: one HEAD
     /// request, compared with the tag recorded at download time (or, for a file cached without one, with the file's own
@@ -510,6 +569,12 @@ public sealed partial class HubClient : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{RepoId}/{FileName}: could not check the cached file against the hub ({Reason}); using it as cached")]
     private partial void LogRevalidationFailed(string repoId, string fileName, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{RepoId}/{FileName}: waiting for another download of this file to finish (lock {LockPath})")]
+    private partial void LogWaitingForLock(string repoId, string fileName, string lockPath);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{RepoId}/{FileName}: downloaded by another process or thread to {Path}")]
+    private partial void LogDownloadedElsewhere(string repoId, string fileName, string path);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{RepoId}/{FileName}: resuming at byte {Offset}")]
     private partial void LogResumedAt(string repoId, string fileName, long offset);

@@ -20,6 +20,11 @@ public sealed class HubClientTests : IDisposable
         return bytes;
     }
 
+    /// <summary>Every file in the cache except the download locks (empty files kept between downloads, like the hub tools' <c>.locks</c>).</summary>
+    private string[] CachedFiles() => Directory.GetFiles(_cache, "*", SearchOption.AllDirectories)
+        .Where(path => !Path.GetRelativePath(_cache, path).Split(Path.DirectorySeparatorChar).Contains("locks"))
+        .ToArray();
+
     private static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
     private HubOptions Options(LoopbackHttpServer server) => new()
@@ -209,7 +214,7 @@ public sealed class HubClientTests : IDisposable
         error.ExpectedSha256.Should().Be(wrong);
         error.ActualSha256.Should().Be(Sha256(_weights));
         error.Message.Should().Contain(Repo).And.Contain(File1);
-        Directory.GetFiles(_cache, "*", SearchOption.AllDirectories).Should().BeEmpty();
+        CachedFiles().Should().BeEmpty();
     }
 
     [Fact]
@@ -224,7 +229,7 @@ public sealed class HubClientTests : IDisposable
         error.Url.Should().Be(new Uri(server.BaseUrl, $"/{Repo}/resolve/main/pytorch_model.bin"));
         error.Message.Should().Contain("404").And.Contain(Repo).And.Contain(error.Url!.ToString());
         (await hub.TryDownloadFileAsync(Repo, "pytorch_model.bin")).Should().BeNull();
-        Directory.GetFiles(_cache, "*", SearchOption.AllDirectories).Should().BeEmpty();
+        CachedFiles().Should().BeEmpty();
     }
 
     [Fact]
@@ -330,7 +335,76 @@ public sealed class HubClientTests : IDisposable
     }
 
     [Fact]
-    public async Task A_download_already_in_progress_is_refused_and_left_alone()
+    public async Task A_download_held_by_another_process_is_waited_for_and_its_file_used()
+    {
+        using var server = new LoopbackHttpServer(Hub(_weights, $"/{Repo}/resolve/main/{File1}"));
+        using var hub = new HubClient(Options(server));
+        string lockPath = hub.LockPath(Repo, File1);
+        Directory.CreateDirectory(Path.GetDirectoryName(lockPath)!);
+
+        Task<string> waiting;
+        using (new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            waiting = hub.DownloadFileAsync(Repo, File1);
+            await Task.Delay(400);
+            waiting.IsCompleted.Should().BeFalse("the lock is held by the other download");
+            // The other download finishes: its file appears under the final name, then it releases the lock.
+            string target = hub.CachePath(Repo, File1);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.WriteAllBytes(target, _weights);
+        }
+
+        string path = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+        File.ReadAllBytes(path).Should().Equal(_weights);
+        server.Requests.Should().BeEmpty("the file was downloaded by the lock's holder");
+    }
+
+    [Fact]
+    public async Task Concurrent_downloads_of_one_file_fetch_it_once()
+    {
+        using var release = new ManualResetEventSlim();
+        var serve = Hub(_weights, $"/{Repo}/resolve/main/{File1}");
+        using var server = new LoopbackHttpServer(request =>
+        {
+            release.Wait(TimeSpan.FromSeconds(10)); // hold the first answer until both callers are in
+            return serve(request);
+        });
+        using var first = new HubClient(Options(server));
+        using var second = new HubClient(Options(server));
+
+        Task<string> a = first.DownloadFileAsync(Repo, File1), b = second.DownloadFileAsync(Repo, File1);
+        await Task.Delay(400);
+        release.Set();
+        string[] paths = await Task.WhenAll(a, b).WaitAsync(TimeSpan.FromSeconds(20));
+
+        paths.Distinct().Should().ContainSingle();
+        File.ReadAllBytes(paths[0]).Should().Equal(_weights);
+        server.Requests.Should().ContainSingle(r => r.Method == "GET");
+        Directory.GetFiles(Path.GetDirectoryName(paths[0])!).Should().Equal(paths[0]);
+    }
+
+    [Fact]
+    public async Task Waiting_for_another_download_can_be_cancelled()
+    {
+        using var server = new LoopbackHttpServer(Hub(_weights, $"/{Repo}/resolve/main/{File1}"));
+        using var hub = new HubClient(Options(server));
+        string lockPath = hub.LockPath(Repo, File1);
+        Directory.CreateDirectory(Path.GetDirectoryName(lockPath)!);
+
+        using (new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+            var act = () => hub.DownloadFileAsync(Repo, File1, cancellationToken: cancel.Token);
+            await act.Should().ThrowAsync<OperationCanceledException>();
+        }
+        server.Requests.Should().BeEmpty();
+
+        // The cancelled wait left no lock behind: the next call downloads.
+        File.ReadAllBytes(await hub.DownloadFileAsync(Repo, File1)).Should().Equal(_weights);
+    }
+
+    [Fact]
+    public async Task A_partial_file_written_without_the_lock_is_refused_and_left_alone()
     {
         using var server = new LoopbackHttpServer(Hub(_weights, $"/{Repo}/resolve/main/{File1}"));
         using var hub = new HubClient(Options(server));
