@@ -239,7 +239,7 @@ public sealed class EdSamTrainer
     private Tensor? AdversarialTerm(ClipModel model, IAdversarialSampleSource source, Example[] batch, Tensor text, Parameter logitScale,
         ImagePreprocessor preprocessor, Device device, long step)
     {
-        using var choiceGenerator = new Generator(unchecked((ulong)AdversarialDiffusionSampler.KeySeed(Options.Seed, $"choice/{step}")));
+        using var choiceGenerator = new Generator(unchecked((ulong)Seeding.ForKey(Options.Seed, $"choice/{step}")));
         int[] choices = randint(0, int.MaxValue, [batch.Length], generator: choiceGenerator, dtype: ScalarType.Int64)
             .data<long>().ToArray().Select(c => (int)c).ToArray();
         var samples = source.Get(batch, choices);
@@ -255,7 +255,7 @@ public sealed class EdSamTrainer
     {
         if (Options.Augmentation is not { } augmentation) return image;
         using (image)
-            return augmentation.Apply(image, new Random(unchecked((int)AdversarialDiffusionSampler.KeySeed(Options.Seed, $"augment/{step}/{row}"))));
+            return augmentation.Apply(image, new Random(unchecked((int)Seeding.ForKey(Options.Seed, $"augment/{step}/{row}"))));
     }
 
     private static Tensor LoadPreprocessed(Tensor image, ImagePreprocessor preprocessor)
@@ -269,7 +269,7 @@ public sealed class EdSamTrainer
     {
         long epoch = step / stepsPerEpoch;
         int position = (int)(step % stepsPerEpoch);
-        using var generator = new Generator(unchecked((ulong)AdversarialDiffusionSampler.KeySeed(Options.Seed, $"epoch/{epoch}")));
+        using var generator = new Generator(unchecked((ulong)Seeding.ForKey(Options.Seed, $"epoch/{epoch}")));
         long[] order = Seeding.Permutation(generator, count);
         int size = Math.Min(Options.BatchSize, count);
         return order.Skip(position * size).Take(size).Select(i => (int)i).ToArray();

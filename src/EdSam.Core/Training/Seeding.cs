@@ -13,6 +13,8 @@ namespace EdSam.Training;
 /// does not change which examples are seen when.</item>
 /// <item>Other trainer-side randomness (augmentation, adversarial noise) draws from the trainer-owned
 /// <see cref="Generator"/> returned by <see cref="Seed"/>.</item>
+/// <item>Draws that belong to one item or step (an example's transport noise, a row's augmentation) use a generator seeded
+/// by <see cref="ForKey"/>, so they do not depend on what was drawn before them.</item>
 /// <item><see cref="CheckpointManager"/> saves and restores the generator states (the default generator always;
 /// trainer-owned ones when listed in <see cref="CheckpointContents.Generators"/>), so a resumed run draws the same numbers
 /// as an uninterrupted one.</item>
@@ -48,6 +50,25 @@ public static class Seeding
         using var generator = new Generator(derived, torch.CPU);
         return Permutation(generator, count);
     }
+
+    /// <summary>
+    /// A seed derived from the run's seed and a stable key (an example's key, <c>"epoch/3"</c>, <c>"augment/12/5"</c>), so
+    /// a draw tied to that key is the same in every run, process and resume, whatever else was drawn before it.
+    /// </summary>
+    /// <param name="seed">The run's seed.</param>
+    /// <param name="key">What the draw belongs to.</param>
+    /// <returns>A non-negative 63-bit seed: FNV-1a (64 bit) over the seed's 8 little-endian bytes and the key's UTF-8 bytes
+    /// — stable across processes and .NET versions, unlike <see cref="string.GetHashCode()"/>.</returns>
+    public static long ForKey(long seed, string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ulong hash = FnvOffsetBasis;
+        foreach (byte b in BitConverter.GetBytes(seed).Concat(System.Text.Encoding.UTF8.GetBytes(key))) hash = unchecked((hash ^ b) * FnvPrime);
+        return unchecked((long)(hash & 0x7FFF_FFFF_FFFF_FFFF));
+    }
+
+    private const ulong FnvOffsetBasis = 14695981039346656037UL;
+    private const ulong FnvPrime = 1099511628211UL;
 
     /// <summary>A random permutation of 0..<paramref name="count"/>−1 drawn from <paramref name="generator"/> (advancing it).</summary>
     /// <param name="generator">The generator to draw from.</param>

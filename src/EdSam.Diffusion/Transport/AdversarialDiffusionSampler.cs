@@ -1,7 +1,7 @@
-using System.Text;
 using EdSam.Clip;
 using EdSam.Data;
 using EdSam.Diffusion.Models;
+using EdSam.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -111,7 +111,7 @@ public sealed class AdversarialDiffusionSampler
             cat(draws.Select(d => d.ForwardNoise).ToArray(), 0).to(_device),
             cat(draws.Select(d => d.Alpha).ToArray(), 0).to(_device),
             cat(draws.Select(d => d.ShiftNoise).ToArray(), 0).to(_device));
-        using var generator = new Generator(unchecked((ulong)KeySeed(Transport.Options.Seed, batch[0].Key)));
+        using var generator = new Generator(unchecked((ulong)Seeding.ForKey(Transport.Options.Seed, batch[0].Key)));
         using var result = Transport.Transform(images, condition, noise, generator, captions);
         var pixels = result.Images.cpu();
         float[] alpha = result.Alpha.cpu().to(ScalarType.Float32).data<float>().ToArray();
@@ -133,15 +133,8 @@ public sealed class AdversarialDiffusionSampler
 
     private TransportNoise DrawFor(Example example, long[] latentShape)
     {
-        using var generator = new Generator(unchecked((ulong)KeySeed(Transport.Options.Seed, example.Key)));
+        using var generator = new Generator(unchecked((ulong)Seeding.ForKey(Transport.Options.Seed, example.Key)));
         return TransportNoise.Draw(latentShape, Transport.Options.Rho, generator);
     }
 
-    // FNV-1a over the seed and the key's UTF-8 bytes: stable across processes (string.GetHashCode is randomised).
-    internal static long KeySeed(long seed, string key)
-    {
-        ulong hash = 14695981039346656037UL;
-        foreach (byte b in BitConverter.GetBytes(seed).Concat(Encoding.UTF8.GetBytes(key))) hash = (hash ^ b) * 1099511628211UL;
-        return unchecked((long)(hash & 0x7FFF_FFFF_FFFF_FFFF));
-    }
 }

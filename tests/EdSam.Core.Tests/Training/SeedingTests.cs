@@ -39,4 +39,22 @@ public sealed class SeedingTests
         Seeding.EpochPermutation(2, 0, 50).Should().NotEqual(first);
         Seeding.EpochPermutation(1, 0, 0).Should().BeEmpty();
     }
+
+    [Fact]
+    public void Keyed_seeds_are_FNV_1a_of_the_seed_and_key_bytes()
+    {
+        // Expected values computed independently (Python: FNV-1a 64 over struct.pack('<q', seed) + key.encode(), masked to 63 bits).
+        Seeding.ForKey(0, "a").Should().Be(7351107394124902828);
+        Seeding.ForKey(-1, "é/3").Should().Be(3366551363710633779);
+    }
+
+    [FsCheck.Xunit.Property]
+    public bool Keyed_seeds_are_non_negative_and_tell_keys_and_seeds_apart(long seed, FsCheck.NonNull<string> key)
+    {
+        long value = Seeding.ForKey(seed, key.Get);
+        return value >= 0
+               && value == Seeding.ForKey(seed, key.Get)
+               && value != Seeding.ForKey(seed, key.Get + "/1")
+               && value != Seeding.ForKey(unchecked(seed + 1), key.Get);
+    }
 }
