@@ -31,7 +31,7 @@ internal static class CommandRunner
             console.Error.WriteLine($"edsam {name}: cancelled. Completed work (shards, checkpoints) is kept; run the same command again to resume.");
             return ExitCodes.Cancelled;
         }
-        catch (System.ComponentModel.DataAnnotations.ValidationException e)
+        catch (OptionsValidationException e)
         {
             // Options records report every invalid property at once; the properties mirror the command's options.
             console.Error.WriteLine($"error: invalid options: {e.Message}");

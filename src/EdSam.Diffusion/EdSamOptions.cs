@@ -106,9 +106,9 @@ public sealed record EdSamOptions
     /// <value>The default value is null.</value>
     public ILogger? Logger { get; init; }
 
-    /// <summary>Throws one <see cref="ValidationException"/> listing every invalid property.</summary>
+    /// <summary>Throws one <see cref="OptionsValidationException"/> listing every invalid property.</summary>
     /// <returns>This instance.</returns>
-    /// <exception cref="ValidationException">One or more options are out of range; the message lists each.</exception>
+    /// <exception cref="OptionsValidationException">One or more options are out of range; the message lists each.</exception>
     public EdSamOptions Validate()
     {
         var messages = RecordValidation.AttributeErrors(this);

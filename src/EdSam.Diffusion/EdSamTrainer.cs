@@ -36,7 +36,7 @@ public sealed class EdSamTrainer
 
     /// <summary>Creates the trainer.</summary>
     /// <param name="options">The options (validated here).</param>
-    /// <exception cref="System.ComponentModel.DataAnnotations.ValidationException">An option is invalid; all are listed.</exception>
+    /// <exception cref="OptionsValidationException">An option is invalid; all are listed.</exception>
     public EdSamTrainer(EdSamOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);

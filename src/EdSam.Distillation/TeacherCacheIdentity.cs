@@ -39,6 +39,6 @@ public sealed record TeacherCacheIdentity(string Teacher, string WeightsHash, st
         var blank = new[] { (nameof(Teacher), Teacher), (nameof(WeightsHash), WeightsHash), (nameof(Preprocessing), Preprocessing) }
             .Where(f => string.IsNullOrWhiteSpace(f.Item2)).Select(f => f.Item1).ToList();
         if (blank.Count > 0)
-            throw new ArgumentException($"Invalid TeacherCacheIdentity: {string.Join(", ", blank)} must not be empty (they decide whether a cache is stale).");
+            throw new OptionsValidationException(nameof(TeacherCacheIdentity), [$"{string.Join(", ", blank)} must not be empty (they decide whether a cache is stale)."]);
     }
 }

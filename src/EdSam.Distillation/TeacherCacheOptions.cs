@@ -21,6 +21,6 @@ public sealed record TeacherCacheOptions
     /// <exception cref="ArgumentException">A property is invalid.</exception>
     public void Validate()
     {
-        if (BatchSize < 1) throw new ArgumentException($"Invalid TeacherCacheOptions: BatchSize: must be positive; got {BatchSize}.");
+        if (BatchSize < 1) throw new OptionsValidationException(nameof(TeacherCacheOptions), [$"BatchSize: must be positive; got {BatchSize}."]);
     }
 }

@@ -192,7 +192,7 @@ public sealed record Vl2vAdipOptions
             try { Swad.Validate(); }
             catch (ArgumentException e) { errors.Add("Swad: " + e.Message); }
         }
-        if (errors.Count > 0) throw new ArgumentException("Invalid Vl2vAdipOptions: " + string.Join(" ", errors));
+        OptionsValidationException.ThrowIfAny("Vl2vAdipOptions", errors);
     }
 }
 

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using EdSam.Clip;
 using EdSam.Data;
 using EdSam.Data.Augmentation;
@@ -34,7 +33,7 @@ public sealed class EdSamTrainerTests
     public void Invalid_options_are_all_reported()
     {
         var act = () => new EdSamTrainer(new EdSamOptions { AdversarialWeight = -1, BatchSize = 0, LearningRate = 1e-4, MinLearningRate = 1e-3 });
-        act.Should().Throw<ValidationException>().WithMessage("*AdversarialWeight*").WithMessage("*BatchSize*").WithMessage("*MinLearningRate*");
+        act.Should().Throw<OptionsValidationException>().WithMessage("*AdversarialWeight*").WithMessage("*BatchSize*").WithMessage("*MinLearningRate*");
     }
 
     [Fact]

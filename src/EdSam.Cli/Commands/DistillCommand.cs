@@ -70,8 +70,7 @@ internal static class DistillCommand
                 CancellationToken = cancellationToken,
                 Progress = new ConsoleProgress(console.Error),
             };
-            try { options.Validate(); }
-            catch (ArgumentException e) { throw new CliUsageException("invalid options: " + e.Message); }
+            options.Validate(); // an OptionsValidationException is a usage error (CommandRunner)
 
             using var distilled = new Vl2vAdipTrainer(options).Fit(dataset, test);
             distilled.Save(outPath);

@@ -84,7 +84,7 @@ public sealed record ImagePreprocessorOptions
             try { Decode.Validate(); }
             catch (ArgumentException ex) { errors.Add(ex.Message); }
         }
-        if (errors.Count > 0) throw new ArgumentException("Invalid ImagePreprocessorOptions: " + string.Join(" ", errors));
+        OptionsValidationException.ThrowIfAny("ImagePreprocessorOptions", errors);
     }
 
     private static string FormatList(IReadOnlyList<float>? values)

@@ -63,6 +63,6 @@ public sealed record ExampleLoaderOptions
         if (ShuffleBufferSize < 1) errors.Add($"ShuffleBufferSize must be at least 1 (was {ShuffleBufferSize}).");
         if (Workers < 1) errors.Add($"Workers must be at least 1 (was {Workers}).");
         if (!Enum.IsDefined(BadInputPolicy)) errors.Add($"BadInputPolicy {(int)BadInputPolicy} is not a defined value.");
-        if (errors.Count > 0) throw new ArgumentException("Invalid ExampleLoaderOptions: " + string.Join(" ", errors));
+        OptionsValidationException.ThrowIfAny("ExampleLoaderOptions", errors);
     }
 }

@@ -23,6 +23,6 @@ public sealed record ImageDecodeOptions
         var errors = new List<string>();
         if (!Enum.IsDefined(Alpha)) errors.Add($"Alpha must be one of {string.Join(", ", Enum.GetNames<AlphaHandling>())} (was {(int)Alpha}).");
         if (MaxPixels < 1) errors.Add($"MaxPixels must be at least 1 (was {MaxPixels}).");
-        if (errors.Count > 0) throw new ArgumentException("Invalid ImageDecodeOptions: " + string.Join(" ", errors));
+        OptionsValidationException.ThrowIfAny("ImageDecodeOptions", errors);
     }
 }

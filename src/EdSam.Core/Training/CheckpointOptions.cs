@@ -25,6 +25,6 @@ public sealed record CheckpointOptions
         var errors = new List<string>();
         if (string.IsNullOrWhiteSpace(Directory)) errors.Add("Directory must name the checkpoint folder (was empty).");
         if (KeepLast < 1) errors.Add($"KeepLast must be at least 1 so the newest checkpoint survives (was {KeepLast}).");
-        if (errors.Count > 0) throw new ArgumentException("Invalid CheckpointOptions: " + string.Join(" ", errors));
+        OptionsValidationException.ThrowIfAny("CheckpointOptions", errors);
     }
 }

@@ -52,7 +52,7 @@ public abstract class LearningRateSchedule
         if (warmupSteps < 0 || warmupSteps > totalSteps) errors.Add($"warmupSteps must be in [0, totalSteps={totalSteps}] (was {warmupSteps}).");
         if (!double.IsFinite(minLearningRate) || minLearningRate < 0 || minLearningRate > baseLearningRate)
             errors.Add($"minLearningRate must be in [0, baseLearningRate={baseLearningRate}] (was {minLearningRate}).");
-        if (errors.Count > 0) throw new ArgumentException("Invalid WarmupCosine schedule: " + string.Join(" ", errors));
+        OptionsValidationException.ThrowIfAny("WarmupCosine schedule", errors);
         return new WarmupCosineSchedule(baseLearningRate, warmupSteps, totalSteps, minLearningRate);
     }
 

@@ -23,7 +23,7 @@ public sealed record SwadWindowOptions
         if (ConvergeCount < 1) errors.Add($"ConvergeCount must be at least 1 (was {ConvergeCount}).");
         if (ToleranceCount < 1) errors.Add($"ToleranceCount must be at least 1 (was {ToleranceCount}).");
         if (!double.IsFinite(ToleranceRatio) || ToleranceRatio < 0) errors.Add($"ToleranceRatio must be finite and ≥ 0 (was {ToleranceRatio}).");
-        if (errors.Count > 0) throw new ArgumentException("Invalid SwadWindowOptions: " + string.Join(" ", errors));
+        OptionsValidationException.ThrowIfAny("SwadWindowOptions", errors);
     }
 }
 

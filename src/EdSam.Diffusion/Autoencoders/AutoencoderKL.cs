@@ -31,7 +31,7 @@ public sealed class AutoencoderKL : Module<Tensor, Tensor>, IAutoencoder
 
     /// <summary>Builds a randomly initialised VAE.</summary>
     /// <param name="config">The architecture (validated here); null = Stable Diffusion's VAE.</param>
-    /// <exception cref="System.ComponentModel.DataAnnotations.ValidationException">The config is invalid (every error listed).</exception>
+    /// <exception cref="OptionsValidationException">The config is invalid (every error listed).</exception>
     public AutoencoderKL(AutoencoderKLConfig? config = null) : base(nameof(AutoencoderKL))
     {
         Config = (config ?? AutoencoderKLConfig.StableDiffusion).Validate();

@@ -52,7 +52,7 @@ public sealed record AutoencoderKLConfig
     /// <summary>The Stable Diffusion 1.x / 2.x VAE (83.7 M parameters).</summary>
     public static AutoencoderKLConfig StableDiffusion { get; } = new();
 
-    /// <summary>Throws one <see cref="ValidationException"/> listing every invalid property; returns this config otherwise.</summary>
+    /// <summary>Throws one <see cref="OptionsValidationException"/> listing every invalid property; returns this config otherwise.</summary>
     public AutoencoderKLConfig Validate()
     {
         var errors = RecordValidation.AttributeErrors(this);

@@ -13,7 +13,7 @@ internal static class RecordValidation
         return results.Select(r => r.ErrorMessage!).ToList();
     }
 
-    /// <summary>Returns <paramref name="value"/> when <paramref name="errors"/> is empty; otherwise throws one <see cref="ValidationException"/> "Invalid TypeName: …" listing them all.</summary>
+    /// <summary>Returns <paramref name="value"/> when <paramref name="errors"/> is empty; otherwise throws one <see cref="OptionsValidationException"/> "Invalid TypeName: …" listing them all.</summary>
     public static T ThrowIfAny<T>(T value, IReadOnlyCollection<string> errors) where T : class =>
-        errors.Count == 0 ? value : throw new ValidationException($"Invalid {typeof(T).Name}: " + string.Join(" ", errors));
+        errors.Count == 0 ? value : throw new OptionsValidationException(typeof(T).Name, errors);
 }

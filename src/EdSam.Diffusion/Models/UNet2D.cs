@@ -39,7 +39,7 @@ public sealed class UNet2D : Module<Tensor, Tensor, Tensor>, IDenoiser
     /// <summary>Builds a randomly initialised UNet.</summary>
     /// <param name="config">The architecture (validated here).</param>
     /// <param name="scheduler">The noise schedule it will be trained with; null = DDPM defaults (ε-prediction, linear β, T = 1000).</param>
-    /// <exception cref="System.ComponentModel.DataAnnotations.ValidationException">Either config is invalid (every error listed).</exception>
+    /// <exception cref="OptionsValidationException">Either config is invalid (every error listed).</exception>
     public UNet2D(UNet2DConfig config, SchedulerConfig? scheduler = null) : base(nameof(UNet2D))
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -144,7 +144,7 @@ public sealed class UNet2D : Module<Tensor, Tensor, Tensor>, IDenoiser
     /// <param name="device">Where to put the model; CPU when null.</param>
     /// <exception cref="FileNotFoundException">A file is missing.</exception>
     /// <exception cref="InvalidDataException">A config file is not valid JSON for its type.</exception>
-    /// <exception cref="System.ComponentModel.DataAnnotations.ValidationException">A config has invalid values.</exception>
+    /// <exception cref="OptionsValidationException">A config has invalid values.</exception>
     /// <exception cref="StateDictMismatchException">The weights do not fit the architecture (every bad key listed).</exception>
     public static UNet2D Load(string folder, Device? device = null)
     {

@@ -112,7 +112,7 @@ public sealed record UNet2DConfig
         AttentionResolutions = [imageSize / 2, imageSize / 4], AttentionHeadDim = 32, NormGroups = 32, TimeEmbeddingDim = 256,
     }.Validate();
 
-    /// <summary>Throws one <see cref="ValidationException"/> listing every invalid property; returns this config otherwise.</summary>
+    /// <summary>Throws one <see cref="OptionsValidationException"/> listing every invalid property; returns this config otherwise.</summary>
     public UNet2DConfig Validate()
     {
         var errors = RecordValidation.AttributeErrors(this);

@@ -54,7 +54,7 @@ public sealed record SchedulerConfig
     /// <value>The default value is true.</value>
     public bool SetAlphaToOne { get; init; } = true;
 
-    /// <summary>Throws one <see cref="ValidationException"/> listing every invalid property.</summary>
+    /// <summary>Throws one <see cref="OptionsValidationException"/> listing every invalid property.</summary>
     public SchedulerConfig Validate()
     {
         var messages = RecordValidation.AttributeErrors(this);

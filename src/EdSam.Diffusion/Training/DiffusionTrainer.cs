@@ -34,7 +34,7 @@ public sealed class DiffusionTrainer
     /// <param name="model">The UNet to train in place (its scheduler config defines the objective).</param>
     /// <param name="options">Training options (validated here).</param>
     /// <param name="autoencoder">Maps batch images to diffusion space; null = pixel diffusion (<see cref="IdentityAutoencoder"/>).</param>
-    /// <exception cref="ValidationException">The options are invalid (every error listed).</exception>
+    /// <exception cref="OptionsValidationException">The options are invalid (every error listed).</exception>
     /// <exception cref="ArgumentException">The autoencoder's latent channels differ from the model's input channels.</exception>
     public DiffusionTrainer(UNet2D model, DiffusionTrainerOptions options, IAutoencoder? autoencoder = null)
     {

@@ -82,7 +82,7 @@ public sealed record DiffusionTrainerOptions
     /// <value>The default value is null.</value>
     public ILogger? Logger { get; init; }
 
-    /// <summary>Throws one <see cref="ValidationException"/> listing every invalid property; returns these options otherwise.</summary>
+    /// <summary>Throws one <see cref="OptionsValidationException"/> listing every invalid property; returns these options otherwise.</summary>
     public DiffusionTrainerOptions Validate()
     {
         var errors = RecordValidation.AttributeErrors(this);

@@ -36,6 +36,6 @@ public sealed record AugmentationJobOptions
         if (SourceExamplesPerShard < 1) errors.Add($"SourceExamplesPerShard must be at least 1 (was {SourceExamplesPerShard}).");
         if (string.IsNullOrEmpty(ShardPrefix) || ShardPrefix.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || ShardPrefix.Contains('.'))
             errors.Add($"ShardPrefix must be a non-empty file-name part without dots (was '{ShardPrefix}').");
-        if (errors.Count > 0) throw new ArgumentException("Invalid AugmentationJobOptions: " + string.Join(" ", errors));
+        OptionsValidationException.ThrowIfAny("AugmentationJobOptions", errors);
     }
 }

@@ -73,9 +73,9 @@ public sealed record TransportOptions
     [Range(1, 50)]
     public int GuidedDecodeSteps { get; init; } = 2;
 
-    /// <summary>Throws one <see cref="ValidationException"/> listing every invalid property.</summary>
+    /// <summary>Throws one <see cref="OptionsValidationException"/> listing every invalid property.</summary>
     /// <returns>This instance, for chaining.</returns>
-    /// <exception cref="ValidationException">One or more options are out of range; the message lists each.</exception>
+    /// <exception cref="OptionsValidationException">One or more options are out of range; the message lists each.</exception>
     public TransportOptions Validate()
     {
         var messages = RecordValidation.AttributeErrors(this);

@@ -39,7 +39,7 @@ public sealed class TransportTransformation
     /// <param name="denoiser">The diffusion model, conditional on class labels and/or text embeddings.</param>
     /// <param name="options">The options; <see cref="TransportOptions"/> defaults when null.</param>
     /// <param name="guidance">The CLIP loss for <see cref="TransportOptions.Guided"/> mode; required when it is set.</param>
-    /// <exception cref="System.ComponentModel.DataAnnotations.ValidationException">The options are invalid.</exception>
+    /// <exception cref="OptionsValidationException">The options are invalid.</exception>
     /// <exception cref="ArgumentException">Guided mode without <paramref name="guidance"/>, or a start step outside the schedule.</exception>
     public TransportTransformation(IDenoiser denoiser, TransportOptions? options = null, ClipGuidance? guidance = null)
         : this(denoiser, new IdentityAutoencoder(), options, guidance)
@@ -51,7 +51,7 @@ public sealed class TransportTransformation
     /// <param name="autoencoder">Maps [0, 1] images to the denoiser's space and back (a VAE, or <see cref="IdentityAutoencoder"/>).</param>
     /// <param name="options">The options; <see cref="TransportOptions"/> defaults when null.</param>
     /// <param name="guidance">The CLIP loss for <see cref="TransportOptions.Guided"/> mode; required when it is set.</param>
-    /// <exception cref="System.ComponentModel.DataAnnotations.ValidationException">The options are invalid.</exception>
+    /// <exception cref="OptionsValidationException">The options are invalid.</exception>
     /// <exception cref="ArgumentException">Guided mode without <paramref name="guidance"/>, or a start step outside the schedule.</exception>
     public TransportTransformation(IDenoiser denoiser, IAutoencoder autoencoder, TransportOptions? options = null, ClipGuidance? guidance = null)
     {

@@ -48,6 +48,6 @@ public sealed record ResNetConfig(ResNetBlockType Block, IReadOnlyList<int> Laye
             errors.Add($"Widths: expected four positive widths; got [{(Widths is null ? "null" : string.Join(", ", Widths))}].");
         if (StemWidth < 1) errors.Add($"StemWidth: must be positive; got {StemWidth}.");
         if (NumClasses < 1) errors.Add($"NumClasses: must be positive; got {NumClasses}.");
-        if (errors.Count > 0) throw new ArgumentException("Invalid ResNetConfig: " + string.Join(" ", errors));
+        OptionsValidationException.ThrowIfAny("ResNetConfig", errors);
     }
 }

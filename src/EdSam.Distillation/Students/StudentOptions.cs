@@ -44,6 +44,6 @@ public sealed record StudentOptions
         var errors = new List<string>();
         if (WeightsPath is not null && string.IsNullOrWhiteSpace(WeightsPath)) errors.Add("WeightsPath: must be null (random initialisation) or a file path; got an empty string.");
         if (ImageSize is < 1) errors.Add($"ImageSize: must be positive; got {ImageSize}.");
-        if (errors.Count > 0) throw new ArgumentException("Invalid StudentOptions: " + string.Join(" ", errors));
+        OptionsValidationException.ThrowIfAny("StudentOptions", errors);
     }
 }

@@ -45,6 +45,6 @@ public sealed record VitConfig(int ImageSize, int PatchSize, int Width, int Dept
         else if (Width >= 1 && Width % Heads != 0) errors.Add($"Heads: {Heads} must divide Width {Width}.");
         if (!(MlpRatio > 0) || double.IsInfinity(MlpRatio) || Width * MlpRatio < 1) errors.Add($"MlpRatio: must be positive and give a hidden width ≥ 1; got {MlpRatio}.");
         if (NumClasses < 1) errors.Add($"NumClasses: must be positive; got {NumClasses}.");
-        if (errors.Count > 0) throw new ArgumentException("Invalid VitConfig: " + string.Join(" ", errors));
+        OptionsValidationException.ThrowIfAny("VitConfig", errors);
     }
 }

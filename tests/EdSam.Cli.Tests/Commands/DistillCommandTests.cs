@@ -25,6 +25,20 @@ public sealed class DistillCommandTests
         reported.Should().BeApproximately(100 * evaluation.Accuracy, 0.005);
     }
 
+    [SkippableFact]
+    public void An_option_out_of_range_is_a_usage_error_that_names_it()
+    {
+        using var temp = new TempFolder();
+        string data = TestModels.WriteDomainBed(temp.File("data"), ["a", "b"], ["red", "blue"], perClass: 1);
+
+        var result = CliRun.Invoke("distill", "--model", TestModels.FullVocabModelFolder(), "--data", data, "--test-domain", "b", "--out", temp.File("student"),
+            "--lambda", "2");
+
+        result.ExitCode.Should().Be(2, result.Error);
+        result.Error.Should().Contain("invalid options").And.Contain("Lambda: must be in [0, 1]; got 2.").And.Contain("edsam distill --help");
+        Directory.Exists(temp.File("student")).Should().BeFalse();
+    }
+
     [Fact]
     public void An_unknown_student_is_a_usage_error_that_names_it()
     {

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using EdSam.Diffusion.Autoencoders;
 using EdSam.Diffusion.Models;
 using EdSam.Diffusion.Tests.TestSupport;
@@ -179,6 +178,6 @@ public class AutoencoderKLTests
     public void Invalid_configs_name_the_field()
     {
         var act = () => new AutoencoderKL(Tiny with { NormNumGroups = 3 });
-        act.Should().Throw<ValidationException>().WithMessage("*NormNumGroups (3) must divide every entry of BlockOutChannels; 8 is not divisible by it.*");
+        act.Should().Throw<OptionsValidationException>().WithMessage("*NormNumGroups (3) must divide every entry of BlockOutChannels; 8 is not divisible by it.*");
     }
 }

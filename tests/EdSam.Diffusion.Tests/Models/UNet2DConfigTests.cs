@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using EdSam.Diffusion.Models;
 
 namespace EdSam.Diffusion.Tests.Models;
@@ -34,7 +33,7 @@ public class UNet2DConfigTests
 
         var act = () => config.Validate();
 
-        var message = act.Should().Throw<ValidationException>().Which.Message;
+        var message = act.Should().Throw<OptionsValidationException>().Which.Message;
         message.Should().StartWith("Invalid UNet2DConfig: ");
         message.Should().Contain("The field ImageSize (30) must be divisible by 2^2 = 4 for 3 levels");
         message.Should().Contain("The field NormGroups (24) must divide every level's channel count; 64 is not divisible by it.");
@@ -55,14 +54,14 @@ public class UNet2DConfigTests
             _ => new UNet2DConfig { AttentionHeadDim = 48 },
         };
         var act = () => config.Validate();
-        act.Should().Throw<ValidationException>().WithMessage($"*{expected}*");
+        act.Should().Throw<OptionsValidationException>().WithMessage($"*{expected}*");
     }
 
     [Fact]
     public void Constructing_a_model_from_an_invalid_config_throws_before_allocating()
     {
         var act = () => new UNet2D(new UNet2DConfig { ImageSize = 30 });
-        act.Should().Throw<ValidationException>().WithMessage("*ImageSize (30)*");
+        act.Should().Throw<OptionsValidationException>().WithMessage("*ImageSize (30)*");
     }
 
     [Theory]

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using EdSam.Diffusion.Schedulers;
 
 namespace EdSam.Diffusion.Tests.Schedulers;
@@ -56,7 +55,7 @@ public class NoiseScheduleTests
 
         var act = () => config.Validate();
 
-        act.Should().Throw<ValidationException>()
+        act.Should().Throw<OptionsValidationException>()
             .WithMessage("*NumTrainTimesteps*")
             .WithMessage("*BetaEnd (0.1) must not be smaller than BetaStart (0.5)*");
     }

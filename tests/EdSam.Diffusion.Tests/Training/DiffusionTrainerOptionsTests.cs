@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using EdSam.Diffusion.Training;
 
 namespace EdSam.Diffusion.Tests.Training;
@@ -32,7 +31,7 @@ public class DiffusionTrainerOptionsTests
 
         var act = () => options.Validate();
 
-        var message = act.Should().Throw<ValidationException>().Which.Message;
+        var message = act.Should().Throw<OptionsValidationException>().Which.Message;
         message.Should().StartWith("Invalid DiffusionTrainerOptions: ");
         message.Should().Contain("The field Steps must be between 1 and");
         message.Should().Contain("The field ConditioningDropout must be between 0 and 1.");

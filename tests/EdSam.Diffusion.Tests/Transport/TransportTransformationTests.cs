@@ -34,7 +34,7 @@ public sealed class TransportTransformationTests
     public void Validation_lists_every_wrong_option()
     {
         var act = () => new TransportOptions { SamplesPerImage = 0, Rho = -1, SamplingSteps = 0 }.Validate();
-        act.Should().Throw<System.ComponentModel.DataAnnotations.ValidationException>()
+        act.Should().Throw<OptionsValidationException>()
             .WithMessage("*SamplesPerImage*").WithMessage("*Rho*").WithMessage("*SamplingSteps*");
     }
 

@@ -21,7 +21,7 @@ public sealed class ColorJitter : IImageTransform
         if (!(contrast >= 0)) errors.Add($"contrast must be ≥ 0 (was {contrast}).");
         if (!(saturation >= 0)) errors.Add($"saturation must be ≥ 0 (was {saturation}).");
         if (!(hue >= 0 && hue <= 0.5)) errors.Add($"hue must be in [0, 0.5] (was {hue}).");
-        if (errors.Count > 0) throw new ArgumentException("Invalid ColorJitter: " + string.Join(" ", errors));
+        OptionsValidationException.ThrowIfAny("ColorJitter", errors);
         Brightness = brightness;
         Contrast = contrast;
         Saturation = saturation;

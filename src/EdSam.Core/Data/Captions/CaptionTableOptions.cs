@@ -46,6 +46,6 @@ public sealed record CaptionTableOptions
         if (BaseDirectory is { Length: 0 }) errors.Add("BaseDirectory must be null or non-empty.");
         if (ClassNames is { } names && names.Distinct(StringComparer.Ordinal).Count() != names.Count) errors.Add("ClassNames has duplicates.");
         if (!Enum.IsDefined(BadInputPolicy)) errors.Add($"BadInputPolicy {(int)BadInputPolicy} is not a defined value.");
-        if (errors.Count > 0) throw new ArgumentException("Invalid CaptionTableOptions: " + string.Join(" ", errors));
+        OptionsValidationException.ThrowIfAny("CaptionTableOptions", errors);
     }
 }

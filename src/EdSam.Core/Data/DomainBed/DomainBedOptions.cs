@@ -30,6 +30,6 @@ public sealed record DomainBedOptions
         else if (ImageExtensions.Any(e => string.IsNullOrEmpty(e) || e[0] != '.')) errors.Add("Each of ImageExtensions must start with a dot (\".jpg\").");
         if (!Enum.IsDefined(BadInputPolicy)) errors.Add($"BadInputPolicy {(int)BadInputPolicy} is not a defined value.");
         if (Name is { Length: 0 }) errors.Add("Name must be null or non-empty.");
-        if (errors.Count > 0) throw new ArgumentException("Invalid DomainBedOptions: " + string.Join(" ", errors));
+        OptionsValidationException.ThrowIfAny("DomainBedOptions", errors);
     }
 }

@@ -55,6 +55,6 @@ public sealed record FashionMnistDgOptions
             if (Domains.Distinct().Count() != Domains.Count) errors.Add("Domains lists a domain twice.");
             if (Domains.Count < 2) errors.Add($"Domains must list at least two domains (leave-one-domain-out needs a source and a target); got {Domains.Count}.");
         }
-        if (errors.Count > 0) throw new ArgumentException("Invalid FashionMnistDgOptions: " + string.Join(" ", errors));
+        OptionsValidationException.ThrowIfAny("FashionMnistDgOptions", errors);
     }
 }

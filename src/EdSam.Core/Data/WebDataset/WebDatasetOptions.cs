@@ -37,6 +37,6 @@ public sealed record WebDatasetOptions
         if (ImageExtensions is null || ImageExtensions.Count == 0) errors.Add("ImageExtensions must list at least one extension.");
         else if (ImageExtensions.Any(e => string.IsNullOrEmpty(e) || e.StartsWith('.'))) errors.Add("ImageExtensions are written without a dot (\"jpg\").");
         if (!Enum.IsDefined(BadInputPolicy)) errors.Add($"BadInputPolicy {(int)BadInputPolicy} is not a defined value.");
-        if (errors.Count > 0) throw new ArgumentException("Invalid WebDatasetOptions: " + string.Join(" ", errors));
+        OptionsValidationException.ThrowIfAny("WebDatasetOptions", errors);
     }
 }

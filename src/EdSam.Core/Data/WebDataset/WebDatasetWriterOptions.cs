@@ -37,6 +37,6 @@ public sealed record WebDatasetWriterOptions
                 errors.Add($"ShardNameFormat '{ShardNameFormat}' is not a valid .NET format string.");
             }
         }
-        if (errors.Count > 0) throw new ArgumentException("Invalid WebDatasetWriterOptions: " + string.Join(" ", errors));
+        OptionsValidationException.ThrowIfAny("WebDatasetWriterOptions", errors);
     }
 }

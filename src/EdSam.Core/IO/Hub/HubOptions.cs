@@ -77,7 +77,7 @@ public sealed record HubOptions
         if (Timeout <= TimeSpan.Zero && Timeout != System.Threading.Timeout.InfiniteTimeSpan)
             errors.Add($"Timeout must be positive or Timeout.InfiniteTimeSpan (was {Timeout}).");
         if (MaxAttempts < 1) errors.Add($"MaxAttempts must be at least 1 (was {MaxAttempts}).");
-        if (errors.Count > 0) throw new ArgumentException("Invalid HubOptions: " + string.Join(" ", errors));
+        OptionsValidationException.ThrowIfAny("HubOptions", errors);
     }
 
     private static string DefaultCacheDirectory(string? edsamCache)
