@@ -133,7 +133,9 @@ public sealed partial class HubClient : IDisposable
         // checkpoint): the others wait here and then use the file it left in the cache.
         var (downloadLock, waited) = await AcquireDownloadLockAsync(repoId, fileName, cancellationToken).ConfigureAwait(false);
         await using var heldLock = downloadLock.ConfigureAwait(false);
-        if (waited && File.Exists(target) && (!stale || await IsUsableAsync(repoId, fileName, target, cancellationToken).ConfigureAwait(false)))
+        // A file that appeared since the first look was downloaded by whoever held the lock; a stale one may have been
+        // replaced by the new version while this call waited.
+        if (File.Exists(target) && (!stale || (waited && await IsUsableAsync(repoId, fileName, target, cancellationToken).ConfigureAwait(false))))
         {
             LogDownloadedElsewhere(repoId, fileName, target);
             return target;
