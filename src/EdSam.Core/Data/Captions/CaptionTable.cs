@@ -165,8 +165,20 @@ public sealed class CaptionTable : IEnumerable<Example>
         using var text = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         var reader = new CsvRecordReader(text, delimiter, Path);
         Columns? columns = null;
-        while (reader.TryRead(out var fields, out long line))
+        while (true)
         {
+            List<string> fields;
+            long line;
+            try
+            {
+                if (!reader.TryRead(out fields, out line)) break;
+            }
+            catch (DataInputException error) when (reader.CanSkipBadRecord)
+            {
+                guard.Report(error);   // throws under BadInputPolicy.Fail
+                reader.SkipRestOfLine();
+                continue;
+            }
             if (fields.Count == 1 && fields[0].Length == 0) continue;   // blank line
             if (columns is null)
             {

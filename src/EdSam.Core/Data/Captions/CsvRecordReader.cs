@@ -25,6 +25,7 @@ internal sealed class CsvRecordReader
     /// <exception cref="DataInputException">A quoted field is not closed, or text follows a closing quote.</exception>
     public bool TryRead(out List<string> fields, out long startLine)
     {
+        CanSkipBadRecord = false;
         fields = [];
         startLine = line;
         int c = reader.Read();
@@ -57,6 +58,21 @@ internal sealed class CsvRecordReader
         }
     }
 
+    /// <summary>
+    /// Whether the error <see cref="TryRead"/> just threw leaves the reader where <see cref="SkipRestOfLine"/> can resume
+    /// (text after a closing quote). A quote left open to the end of the file is not: it swallowed every later row.
+    /// </summary>
+    public bool CanSkipBadRecord { get; private set; }
+
+    /// <summary>Drops the rest of the current line, so reading resumes at the next record.</summary>
+    public void SkipRestOfLine()
+    {
+        int c;
+        while ((c = reader.Read()) >= 0 && c != '\n' && c != '\r') { }
+        if (c == '\r' && reader.Peek() == '\n') reader.Read();
+        if (c >= 0) line++;
+    }
+
     /// <summary>Reads a quoted field (the opening quote already consumed) into <see cref="field"/>; returns the
     /// character after the closing quote.</summary>
     private int ReadQuoted(long startLine)
@@ -75,7 +91,10 @@ internal sealed class CsvRecordReader
                     continue;
                 }
                 if (next >= 0 && next != delimiter && next != '\n' && next != '\r')
+                {
+                    CanSkipBadRecord = true;
                     throw new DataInputException(path, $"unexpected '{(char)next}' after a closing quote; a quote inside a quoted field must be doubled (\"\").", line);
+                }
                 return next;
             }
             if (c == '\n') line++;

@@ -92,6 +92,27 @@ public class CaptionTableTests
     }
 
     [Fact]
+    public void A_stray_quote_is_skipped_with_its_line_under_Skip_but_an_unclosed_one_always_fails()
+    {
+        using var folder = new TempFolder();
+        Touch(folder.File("a.png"));
+        string table = folder.File("t.csv");
+        File.WriteAllText(table, "a.png,first\r\n\"a.png,\"unterminated,1\r\na.png,after\n");
+
+        var fail = () => CaptionTable.Open(table).ToList();
+        fail.Should().Throw<DataInputException>().Where(e => e.Line == 2 && e.Message.Contains("doubled"));
+
+        var skipping = CaptionTable.Open(table, new CaptionTableOptions { BadInputPolicy = BadInputPolicy.Skip });
+        skipping.ToList().Select(e => e.Caption).Should().Equal("first", "after");
+        skipping.SkippedCount.Should().Be(1);
+
+        // An open quote runs to the end of the file: skipping it would silently drop every later row.
+        File.WriteAllText(table, "a.png,first\n\"a.png,caption\na.png,swallowed\n");
+        var unclosed = () => CaptionTable.Open(table, new CaptionTableOptions { BadInputPolicy = BadInputPolicy.Skip }).ToList();
+        unclosed.Should().Throw<DataInputException>().Where(e => e.Line == 2 && e.Message.Contains("not closed"));
+    }
+
+    [Fact]
     public void A_missing_image_file_is_reported_with_the_table_line()
     {
         using var folder = new TempFolder();
