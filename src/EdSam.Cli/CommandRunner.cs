@@ -35,6 +35,8 @@ internal static class CommandRunner
         {
             // Options records report every invalid property at once; the properties mirror the command's options.
             console.Error.WriteLine($"error: invalid options: {e.Message}");
+            var flags = FlagsNamedIn(e.Message, parse.CommandResult.Command);
+            if (flags.Count > 0) console.Error.WriteLine("  (" + string.Join("; ", flags.Select(f => $"{f.Property} is {f.Flag}")) + ")");
             console.Error.WriteLine($"Run 'edsam {name} --help' for usage.");
             return ExitCodes.UsageError;
         }
@@ -59,6 +61,23 @@ internal static class CommandRunner
     }
 
     /// <summary>Exceptions whose message already says what is wrong with the user's input; no stack trace needed.</summary>
+    /// <summary>
+    /// The command's flags whose options-record property a validation message names (<c>--batch-size-per-domain</c> ↔
+    /// <c>BatchSizePerDomain</c>): the records speak of properties, the user typed flags.
+    /// </summary>
+    internal static List<(string Property, string Flag)> FlagsNamedIn(string message, Command command)
+    {
+        var found = new List<(string, string)>();
+        foreach (Option option in command.Options)
+        {
+            if (!option.Name.StartsWith("--", StringComparison.Ordinal)) continue;
+            string property = string.Concat(option.Name[2..].Split('-', StringSplitOptions.RemoveEmptyEntries)
+                .Select(part => char.ToUpperInvariant(part[0]) + part[1..]));
+            if (System.Text.RegularExpressions.Regex.IsMatch(message, $@"\b{property}\b")) found.Add((property, option.Name));
+        }
+        return found;
+    }
+
     private static bool IsInputProblem(Exception e) => e is
         FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException
         or SafeTensorsFormatException or ClipConfigException or StateDictMismatchException or ClipPretrainedException

@@ -52,6 +52,23 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public void Validation_messages_name_the_flags_of_the_properties_they_mention()
+    {
+        var command = new System.CommandLine.Command("augment")
+        {
+            new System.CommandLine.Option<double>("--rho"),
+            new System.CommandLine.Option<int>("--samples-per-image"),
+            new System.CommandLine.Option<int>("--seed"),
+            new System.CommandLine.Option<bool>("-q"),
+        };
+
+        var flags = CommandRunner.FlagsNamedIn("Invalid TransportOptions: The field Rho must be between 0 and 100. SamplesPerImage: must be positive.", command);
+
+        flags.Should().Equal(("Rho", "--rho"), ("SamplesPerImage", "--samples-per-image"));
+        CommandRunner.FlagsNamedIn("Invalid X: Seeds must differ.", command).Should().BeEmpty("whole words only");
+    }
+
+    [Fact]
     public void A_missing_required_option_is_a_usage_error_that_names_it()
     {
         var result = CliRun.Invoke("convert", "--in", "a.safetensors", "--to", "hf");

@@ -36,6 +36,7 @@ public sealed class DistillCommandTests
 
         result.ExitCode.Should().Be(2, result.Error);
         result.Error.Should().Contain("invalid options").And.Contain("Lambda: must be in [0, 1]; got 2.").And.Contain("edsam distill --help");
+        result.Error.Should().Contain("(Lambda is --lambda)", "the record names its property, the user typed a flag");
         Directory.Exists(temp.File("student")).Should().BeFalse();
     }
 
