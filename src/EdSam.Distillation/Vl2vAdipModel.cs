@@ -176,9 +176,7 @@ public sealed class Vl2vAdipModel : IDisposable
             TextScale = _textHead?.Scale,
             History = History,
         };
-        string final = Path.Combine(directory, MetadataFile), temp = final + $".tmp-{Guid.NewGuid():N}";
-        File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(metadata, Json));
-        File.Move(temp, final, overwrite: true);
+        AtomicFile.WriteAllBytes(Path.Combine(directory, MetadataFile), JsonSerializer.SerializeToUtf8Bytes(metadata, Json));
     }
 
     /// <summary>Loads a model written by <see cref="Save"/>.</summary>

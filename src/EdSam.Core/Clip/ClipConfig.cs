@@ -84,6 +84,10 @@ public sealed record ClipConfig
         return HuggingFaceClipConfigJson.Parse(File.ReadAllText(configJsonPath), configJsonPath);
     }
 
+    /// <summary>This config as open_clip model-config JSON (indented), which <see cref="FromJsonText"/> reads back as an equal config.</summary>
+    /// <returns>The JSON text: <c>{"embed_dim": …, "quick_gelu": …, "vision_cfg": {…}, "text_cfg": {…}}</c>.</returns>
+    public string ToJson() => OpenClipConfigJson.ToJsonObject(this).ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+
     /// <summary>
     /// A registered config by name: the built-in <c>ViT-B-32</c>, <c>ViT-B-16</c>, <c>ViT-L-14</c>,
     /// <c>ViT-L-14-336</c>, <c>RN50</c>, <c>RN101</c>, <c>RN50x4</c> (also as <c>…-quickgelu</c> and OpenAI's

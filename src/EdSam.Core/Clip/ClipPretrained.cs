@@ -15,6 +15,8 @@ public static class ClipPretrained
     public const string OpenClipConfigFile = "open_clip_config.json";
     /// <summary>OpenCLIP's safetensors weights file name.</summary>
     public const string OpenClipWeightsFile = "open_clip_model.safetensors";
+    /// <summary>OpenAI's BPE vocabulary file name (the tokenizer of OpenAI and OpenCLIP checkpoints).</summary>
+    public const string BpeVocabularyFile = "bpe_simple_vocab_16e6.txt.gz";
     /// <summary>Hugging Face transformers' config file name.</summary>
     public const string HuggingFaceConfigFile = "config.json";
     /// <summary>Hugging Face transformers' safetensors weights file name.</summary>
@@ -80,7 +82,7 @@ public static class ClipPretrained
     {
         string? Find(string name) => File.Exists(Path.Combine(folder, name)) ? Path.Combine(folder, name) : null;
         string? vocab = Find("vocab.json"), merges = Find("merges.txt");
-        string? bpe = Find("bpe_simple_vocab_16e6.txt.gz") ?? Directory.EnumerateFiles(folder, "bpe*.txt.gz").FirstOrDefault();
+        string? bpe = Find(BpeVocabularyFile) ?? Directory.EnumerateFiles(folder, "bpe*.txt.gz").FirstOrDefault();
         ClipPretrainedFiles With(ClipCheckpointLayout layout, string config, string weights) => new()
         {
             Source = folder, Layout = layout, ConfigPath = config, WeightsPath = weights,
@@ -144,7 +146,7 @@ public static class ClipPretrained
         string? merges = vocab is null ? null : await hub.TryDownloadFileAsync(repoId, "merges.txt", progress, ct).ConfigureAwait(false);
         string? bpe = vocab is not null && merges is not null
             ? null
-            : await hub.TryDownloadFileAsync(repoId, "bpe_simple_vocab_16e6.txt.gz", progress, ct).ConfigureAwait(false);
+            : await hub.TryDownloadFileAsync(repoId, BpeVocabularyFile, progress, ct).ConfigureAwait(false);
         return new ClipPretrainedFiles
         {
             Source = repoId, Layout = layout.Value, ConfigPath = config, WeightsPath = weights, PreprocessorConfigPath = preprocessor,

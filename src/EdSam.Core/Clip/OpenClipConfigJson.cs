@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace EdSam.Clip;
 
@@ -19,6 +20,36 @@ internal static class OpenClipConfigJson
     {
         using var document = JsonFieldReader.ParseObject(json, source);
         return IsHuggingFaceConfig(document.RootElement);
+    }
+
+    /// <summary>The open_clip model config of <paramref name="config"/>, every field written (defaults too), so
+    /// <see cref="Parse"/> reads back an equal config.</summary>
+    public static JsonObject ToJsonObject(ClipConfig config)
+    {
+        var vision = new JsonObject
+        {
+            ["image_size"] = config.Vision.ImageSize,
+            ["layers"] = config.Vision.Layers.Count == 1 ? JsonValue.Create(config.Vision.Layers[0]) : new JsonArray(config.Vision.Layers.Select(n => (JsonNode?)n).ToArray()),
+            ["width"] = config.Vision.Width,
+        };
+        if (config.Vision.PatchSize is { } patch) vision["patch_size"] = patch;
+        vision["head_width"] = config.Vision.HeadWidth;
+        vision["mlp_ratio"] = config.Vision.MlpRatio;
+        return new JsonObject
+        {
+            ["embed_dim"] = config.EmbedDim,
+            ["quick_gelu"] = config.QuickGelu,
+            ["vision_cfg"] = vision,
+            ["text_cfg"] = new JsonObject
+            {
+                ["context_length"] = config.Text.ContextLength,
+                ["vocab_size"] = config.Text.VocabSize,
+                ["width"] = config.Text.Width,
+                ["heads"] = config.Text.Heads,
+                ["layers"] = config.Text.Layers,
+                ["mlp_ratio"] = config.Text.MlpRatio,
+            },
+        };
     }
 
     public static ClipConfig Parse(string json, string? source)

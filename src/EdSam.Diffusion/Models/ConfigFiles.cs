@@ -20,12 +20,7 @@ internal static class ConfigFiles
     // Third-party files (diffusers' config.json) carry keys EdSam does not use (_class_name, act_fn, …).
     private static readonly JsonSerializerOptions Lenient = new(Options) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip };
 
-    public static void Write<T>(string path, T value)
-    {
-        string temporary = path + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(value, Options));
-        File.Move(temporary, path, overwrite: true);
-    }
+    public static void Write<T>(string path, T value) => EdSam.IO.AtomicFile.WriteAllText(path, JsonSerializer.Serialize(value, Options));
 
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not a valid <typeparamref name="T"/> (message names the file).</exception>

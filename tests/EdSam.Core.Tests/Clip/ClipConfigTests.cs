@@ -208,4 +208,20 @@ public sealed class ClipConfigTests : IDisposable
           "text_cfg": { "context_length": 77, "vocab_size": 1000, "width": 64, "heads": 2, "layers": 2 }
         }
         """;
+
+    [Theory]
+    [InlineData("ViT-B-32")]
+    [InlineData("ViT-L-14-336")]
+    [InlineData("RN50")]
+    [InlineData("RN50x4")]
+    public void ToJson_reads_back_as_an_equal_config(string name)
+    {
+        ClipConfig config = ClipConfig.Named(name) with { QuickGelu = name == "RN50" ? false : true };
+
+        ClipConfig readBack = ClipConfig.FromJsonText(config.ToJson(), name);
+
+        readBack.Should().Be(config);
+        readBack.Vision.Layers.Should().Equal(config.Vision.Layers);
+        readBack.ToJson().Should().Be(config.ToJson());
+    }
 }

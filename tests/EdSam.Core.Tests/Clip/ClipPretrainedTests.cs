@@ -93,6 +93,51 @@ public sealed class ClipPretrainedTests : IDisposable
     }
 
     [SkippableFact]
+    public void A_saved_model_loads_back_from_its_folder_with_its_preprocessing_and_tokenizer()
+    {
+        using var fixture = ClipFixture.Open("tiny-rn");
+        using ClipModel original = fixture.LoadModel();
+        string folder = Path.Combine(_root, "saved", "nested");   // created by the save
+        var preprocess = ImagePreprocessorOptions.Clip(original.Config.Vision.ImageSize) with
+        {
+            Mean = [0.5f, 0.25f, 0.125f], Std = [0.2f, 0.3f, 0.4f], Interpolation = ResizeInterpolation.Bilinear,
+        };
+
+        original.SavePretrained(folder, preprocess, SharedFixtures.Clip(ClipPretrained.BpeVocabularyFile));
+        ClipPretrainedFiles files = ClipPretrained.Resolve(folder);
+        using ClipModel loaded = ClipModel.FromPretrained(folder);
+
+        files.Layout.Should().Be(ClipCheckpointLayout.OpenClip);
+        ExpectReferenceFeatures(original, fixture);   // saving leaves the model intact
+        loaded.Config.Should().Be(original.Config);
+        ExpectReferenceFeatures(loaded, fixture);
+        using (var noGrad = no_grad())
+        using (Tensor text = loaded.EncodeText(fixture.Tokens))
+            ClipFixture.MaxAbsError(text, fixture.IO["text_features"]).Should().BeLessThan(1e-4);
+        ImagePreprocessorOptions readBack = files.ReadPreprocessorOptions(loaded.Config);
+        readBack.Mean.Should().Equal(preprocess.Mean);
+        readBack.Std.Should().Equal(preprocess.Std);
+        readBack.Interpolation.Should().Be(ResizeInterpolation.Bilinear);
+        files.LoadTokenizer().Encode("a photo of a cat").Should().NotBeEmpty();
+        Directory.GetFiles(folder).Select(Path.GetFileName).Should().BeEquivalentTo(
+            [ClipPretrained.OpenClipConfigFile, ClipPretrained.OpenClipWeightsFile, ClipPretrained.BpeVocabularyFile], "no temporary files are left");
+    }
+
+    [SkippableFact]
+    public void Saving_refuses_preprocessing_open_clip_cannot_record()
+    {
+        using var fixture = ClipFixture.Open("tiny-vit");
+        using ClipModel model = fixture.LoadModel();
+        var imageNetStyle = ImagePreprocessorOptions.Clip(model.Config.Vision.ImageSize) with { ResizeSize = model.Config.Vision.ImageSize + 8 };
+        string folder = Path.Combine(_root, "refused");
+
+        var act = () => model.SavePretrained(folder, imageNetStyle);
+
+        act.Should().Throw<ArgumentException>().WithMessage("*ResizeSize*");
+        Directory.Exists(folder).Should().BeFalse("nothing is written when the options are refused");
+    }
+
+    [SkippableFact]
     public void Hugging_Face_folder_is_detected_with_its_preprocessor_config()
     {
         using var fixture = ClipFixture.Open("tiny-vit");
