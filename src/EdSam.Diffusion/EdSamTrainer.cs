@@ -63,6 +63,8 @@ public sealed class EdSamTrainer
     /// <returns>The trained model and its history.</returns>
     /// <exception cref="NonFiniteLossException">A loss was NaN or infinite; nothing of that step was applied.</exception>
     /// <exception cref="ArgumentException">An example has neither a caption nor a label, or there are no examples.</exception>
+    /// <exception cref="DataInputException">The adversarial source has samples for none of the examples.</exception>
+    /// <exception cref="CheckpointException">The checkpoint folder holds a run with other settings (each is named).</exception>
     public EdSamResult Fit(IDomainDataset dataset, ClipModel model, ClipTokenizer tokenizer, IAdversarialSampleSource? adversarial = null,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
