@@ -25,7 +25,11 @@ namespace EdSam.Diffusion;
 /// <para>Never lose work: with <see cref="EdSamOptions.CheckpointDirectory"/> set, <c>Fit</c> resumes from the newest
 /// checkpoint (model, optimiser, RNG; the data order is a pure function of seed and step), checkpoints every
 /// <see cref="EdSamOptions.CheckpointEvery"/> steps, at the end and on cancellation; a resumed run produces the same
-/// losses as an uninterrupted one on CPU.</para>
+/// losses as an uninterrupted one on CPU. Each checkpoint records the settings that determine the run
+/// (<see cref="RunIdentity"/>); a checkpoint of a run with other settings is refused with a
+/// <see cref="CheckpointException"/>, and a finished run is loaded, not retrained (<see cref="EdSamResult.AlreadyComplete"/>).</para>
+/// <para>Before the first step the adversarial source is asked which training examples it covers: none is an error,
+/// some is a logged warning and <see cref="EdSamResult.AdversarialCoverage"/>.</para>
 /// </remarks>
 public sealed class EdSamTrainer
 {
@@ -59,6 +63,8 @@ public sealed class EdSamTrainer
     /// <returns>The trained model and its history.</returns>
     /// <exception cref="NonFiniteLossException">A loss was NaN or infinite; nothing of that step was applied.</exception>
     /// <exception cref="ArgumentException">An example has neither a caption nor a label, or there are no examples.</exception>
+    /// <exception cref="DataInputException">The adversarial source has samples for none of the examples.</exception>
+    /// <exception cref="CheckpointException">The checkpoint folder holds a run with other settings (each is named).</exception>
     public EdSamResult Fit(IDomainDataset dataset, ClipModel model, ClipTokenizer tokenizer, IAdversarialSampleSource? adversarial = null,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -93,7 +99,12 @@ public sealed class EdSamTrainer
     /// <returns>The trained model and its history.</returns>
     /// <exception cref="NonFiniteLossException">A loss was NaN or infinite.</exception>
     /// <exception cref="CheckpointException">The checkpoint folder holds a run with another seed, batch size or number of
-    /// examples, or of another model (resuming it would not continue that run; it is refused, not overwritten).</exception>
+    /// examples, other settings (adversarial weight and source, epochs, learning rates, warm-up, AdamW hyper-parameters,
+    /// gradient clipping, augmentation type; the message names each, old and new value) or of another model: resuming
+    /// it would not continue that run, so it is refused, not overwritten.</exception>
+    /// <exception cref="DataInputException">The adversarial source has samples for none of the training examples (shards
+    /// generated from another copy of the data: keys are absolute paths); the message names the source, the number of
+    /// examples checked, the first training key and the first key in the source.</exception>
     public EdSamResult Fit(IReadOnlyList<Example> examples, IReadOnlyList<string>? classNames, ClipModel model, Func<IReadOnlyList<string>, Tensor> tokenize,
         IAdversarialSampleSource? adversarial = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -107,6 +118,7 @@ public sealed class EdSamTrainer
         int stepsPerEpoch = Math.Max(1, examples.Count / o.BatchSize);
         long totalSteps = (long)stepsPerEpoch * o.Epochs;
         bool useAdversarial = adversarial is not null && o.AdversarialWeight > 0;
+        var coverage = useAdversarial ? CheckCoverage(adversarial!, examples) : null;
         var preprocessor = new ImagePreprocessor(ImagePreprocessorOptions.Clip(model.ImageSize));
         var device = o.Device ?? CPU;
 
@@ -122,14 +134,25 @@ public sealed class EdSamTrainer
         var contents = new CheckpointContents { Modules = new Dictionary<string, nn.Module> { ["clip"] = model }, Optimizer = optimizer };
         var losses = new List<double>();
         long step = 0;
-        var runState = new EdSamCheckpointState { Seed = o.Seed, BatchSize = o.BatchSize, ExampleCount = examples.Count };
+        var identity = RunIdentityOf(useAdversarial ? adversarial : null);
+        var runState = new EdSamCheckpointState { Seed = o.Seed, BatchSize = o.BatchSize, ExampleCount = examples.Count, Settings = identity.Settings.ToDictionary() };
+        bool alreadyComplete = false;
         if (checkpoints?.TryLoadLatest<EdSamCheckpointState>(contents) is { } restored)
         {
-            if (restored.TrainerState.Mismatch(runState) is { } mismatch)
+            var saved = restored.TrainerState;
+            if (saved.Mismatch(runState, identity) is { } mismatch)
                 throw new CheckpointException(restored.Path, CheckpointProblem.Incompatible, mismatch);
+            if (identity.UnknownIn(saved.Settings) is { Count: > 0 } unknown)
+                o.Logger?.LogWarning("Checkpoint {Path} does not record {Settings} (it was written by an older EdSam), so they cannot be " +
+                                     "checked against this run's options; resuming on the assumption that they are unchanged.", restored.Path, string.Join(", ", unknown));
             step = restored.Step;
-            losses.AddRange(restored.TrainerState.Losses ?? []);
-            o.Logger?.LogInformation("Resuming ED-SAM training at step {Step} of {Total} from {Path}.", step, totalSteps, restored.Path);
+            losses.AddRange(saved.Losses ?? []);
+            alreadyComplete = step >= totalSteps;
+            if (alreadyComplete)
+                o.Logger?.LogInformation("ED-SAM training in {Path} is already complete ({Step} of {Total} steps): nothing trained; " +
+                                         "the finished run's weights were loaded. Use a new CheckpointDirectory to train again.", restored.Path, step, totalSteps);
+            else
+                o.Logger?.LogInformation("Resuming ED-SAM training at step {Step} of {Total} from {Path}.", step, totalSteps, restored.Path);
         }
 
         var history = new List<TrainingProgress>();
@@ -187,7 +210,7 @@ public sealed class EdSamTrainer
         }
 
         model.eval();
-        return new EdSamResult(model, history, losses, totalSteps, cancelled, checkpoints?.LastCheckpointPath);
+        return new EdSamResult(model, history, losses, totalSteps, cancelled, checkpoints?.LastCheckpointPath, alreadyComplete, coverage);
     }
 
     /// <summary>
@@ -234,6 +257,51 @@ public sealed class EdSamTrainer
     /// <returns>The accuracy in [0, 1].</returns>
     public static double Evaluate(ClipModel model, ClipTokenizer tokenizer, IReadOnlyList<Example> examples, IReadOnlyList<string> classNames, IEnumerable<string>? templates = null) =>
         Evaluate(model, ClipGuidance.TokenizeWith(model, tokenizer), examples, classNames, templates);
+
+    // Counts the training examples the source has samples for, before any work: with none, ED-SAM would silently be
+    // plain CLIP fine-tuning (typically shards made from another copy of the data, whose absolute-path keys differ).
+    private AdversarialCoverage? CheckCoverage(IAdversarialSampleSource source, IReadOnlyList<Example> examples)
+    {
+        int covered = 0;
+        foreach (var example in examples)
+        {
+            bool? has = source.HasSamples(example);
+            if (has is null) return null;
+            if (has.Value) covered++;
+        }
+        if (covered == 0)
+            throw new DataInputException(source.Description,
+                $"none of the {examples.Count} training examples has an adversarial sample here, so ED-SAM would silently train plain CLIP. " +
+                $"Samples are matched by the training example's key: the first training key is '{examples[0].Key}', " +
+                $"the first key found in the adversarial source is {(source.ExampleSourceKey is { } key ? $"'{key}'" : "(none: it holds no samples)")}. " +
+                "The samples were probably generated from another copy of the data (another folder, mount or machine): regenerate them " +
+                "from this data ('edsam augment' / AugmentationJob), or train on the data at the paths they were generated from.");
+        var coverage = new AdversarialCoverage(covered, examples.Count, source.Description);
+        if (!coverage.IsComplete)
+            Options.Logger?.LogWarning("Only {Covered} of {Checked} training examples have adversarial samples in {Source}; the other " +
+                                       "{Missing} are trained on their real images only.", covered, examples.Count, source.Description, examples.Count - covered);
+        return coverage;
+    }
+
+    // The settings that determine the run beyond seed, batch size and data (those are checked on their own): a
+    // checkpoint written under other values is not resumed.
+    private RunIdentity RunIdentityOf(IAdversarialSampleSource? adversarial)
+    {
+        var o = Options;
+        return new RunIdentity()
+            .Add(nameof(o.AdversarialWeight), adversarial is null ? 0 : o.AdversarialWeight)
+            .Add("AdversarialSource", adversarial?.Description ?? "none")
+            .Add(nameof(o.Epochs), o.Epochs)
+            .Add(nameof(o.LearningRate), o.LearningRate)
+            .Add(nameof(o.MinLearningRate), o.MinLearningRate)
+            .Add(nameof(o.WarmupSteps), o.WarmupSteps)
+            .Add(nameof(o.WeightDecay), o.WeightDecay)
+            .Add(nameof(o.Beta1), o.Beta1)
+            .Add(nameof(o.Beta2), o.Beta2)
+            .Add(nameof(o.Epsilon), o.Epsilon)
+            .Add(nameof(o.MaxGradNorm), o.MaxGradNorm)
+            .Add(nameof(o.Augmentation), o.Augmentation?.GetType().Name ?? "none");
+    }
 
     // L_CLIP(x*, p) over the examples that have an adversarial sample, against their captions' rows of `text`.
     private Tensor? AdversarialTerm(ClipModel model, IAdversarialSampleSource source, Example[] batch, Tensor text, Parameter logitScale,

@@ -8,6 +8,9 @@ namespace EdSam.Cli.Commands;
 
 /// <summary><c>edsam train</c>: fine-tunes a CLIP with ED-SAM (<see cref="EdSamTrainer"/>) on real images and the
 /// adversarial samples <c>edsam augment</c> wrote, with checkpoints and automatic resume.</summary>
+/// <remarks>Shards that match none of the training images, and a <c>--checkpoints</c> folder of a run with other options,
+/// are errors (exit 1, the message says what differs); partial shard coverage is a warning on stderr; a folder holding
+/// the finished run is reported as "already complete" and its weights are written to <c>--out</c>.</remarks>
 internal static class TrainCommand
 {
     /// <summary>Builds the command.</summary>
@@ -76,9 +79,17 @@ internal static class TrainCommand
                 return ExitCodes.Cancelled;
             }
 
+            if (result.AdversarialCoverage is { IsComplete: false } coverage)
+                console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"warning: only {coverage.Covered} of {coverage.Checked} training examples ({100 * coverage.Fraction:F1}%) have adversarial samples in --adversarial; the others were trained on their real images only."));
+
             result.Save(outPath);
-            console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"trained {result.StepsCompleted} steps (final loss {result.Losses.LastOrDefault(double.NaN):F4}); weights written to {outPath}"));
+            console.Out.WriteLine(result.AlreadyComplete
+                ? string.Create(CultureInfo.InvariantCulture,
+                    $"already complete: nothing trained; loaded the finished run ({result.StepsCompleted} steps, final loss {result.Losses.LastOrDefault(double.NaN):F4}) from {result.LastCheckpoint}; weights written to {outPath}")
+                : string.Create(CultureInfo.InvariantCulture,
+                    $"trained {result.StepsCompleted} steps ({(result.History.Count < result.StepsCompleted ? $"{result.History.Count} in this run, resumed after step {result.StepsCompleted - result.History.Count} from --checkpoints; " : "")}" +
+                    $"final loss {result.Losses.LastOrDefault(double.NaN):F4}); weights written to {outPath}"));
             if (split is not null)
             {
                 double accuracy = EdSamTrainer.Evaluate(clip.Model, clip.Tokenize, split.Test, split.ClassNames);

@@ -7,8 +7,11 @@ namespace EdSam.Diffusion.Training;
 /// <summary>What <see cref="EdSamTrainer.Fit(Data.IDomainDataset, ClipModel, ClipTokenizer, Transport.IAdversarialSampleSource?, IProgress{TrainingProgress}?, CancellationToken)"/> returns.</summary>
 public sealed class EdSamResult
 {
-    internal EdSamResult(ClipModel model, IReadOnlyList<TrainingProgress> history, IReadOnlyList<double> losses, long totalSteps, bool cancelled, string? lastCheckpoint)
+    internal EdSamResult(ClipModel model, IReadOnlyList<TrainingProgress> history, IReadOnlyList<double> losses, long totalSteps, bool cancelled, string? lastCheckpoint,
+        bool alreadyComplete = false, AdversarialCoverage? adversarialCoverage = null)
     {
+        AlreadyComplete = alreadyComplete;
+        AdversarialCoverage = adversarialCoverage;
         Model = model;
         History = history;
         Losses = losses;
@@ -38,6 +41,16 @@ public sealed class EdSamResult
 
     /// <summary>The newest checkpoint folder written or restored, or null.</summary>
     public string? LastCheckpoint { get; }
+
+    /// <summary>True when the checkpoint folder already held the finished run (same settings): this <c>Fit</c> trained
+    /// nothing (<see cref="History"/> is empty) and <see cref="Model"/> holds the finished run's weights from
+    /// <see cref="LastCheckpoint"/>. To train again, use a new checkpoint folder.</summary>
+    public bool AlreadyComplete { get; }
+
+    /// <summary>How many training examples had adversarial samples; null when training without them, or when the
+    /// source cannot tell without generating (<see cref="Transport.IAdversarialSampleSource.HasSamples"/> returns null).
+    /// Check <see cref="AdversarialCoverage.IsComplete"/>: examples without samples got the plain CLIP loss only.</summary>
+    public AdversarialCoverage? AdversarialCoverage { get; }
 
     /// <summary>Saves the model's weights (OpenAI/OpenCLIP key layout) as a <c>.safetensors</c> file; load it with
     /// <see cref="ClipModel.FromPretrained(ClipConfig, string, ClipLoadOptions?)"/> and the same config.</summary>

@@ -34,6 +34,13 @@ public sealed class SamplerAdversarialSource : IAdversarialSampleSource, IDispos
     /// <summary>Source examples whose samples were generated so far (cache misses).</summary>
     public long Generated { get; private set; }
 
+    /// <summary>Always true: every example's samples are generated when first needed.</summary>
+    /// <param name="example">A training example.</param>
+    public bool? HasSamples(Example example) => true;
+
+    /// <summary>"generated on the fly".</summary>
+    public string Description => "generated on the fly";
+
     /// <inheritdoc />
     public IReadOnlyList<Tensor?> Get(IReadOnlyList<Example> examples, IReadOnlyList<int> choices)
     {

@@ -9,12 +9,19 @@ namespace EdSam.Diffusion.Transport;
 /// Adversarial samples read from WebDataset shards written by <see cref="AugmentationJob"/>, matched to training
 /// examples by the <c>source</c> key in each sample's <c>key.json</c>.
 /// </summary>
-/// <remarks>The shards are indexed once in the constructor; the samples' encoded images stay in memory (PNG bytes,
+/// <remarks>
+/// <para>The shards are indexed once in the constructor; the samples' encoded images stay in memory (PNG bytes,
 /// decoded on use), so this suits augmentation sets up to a few GB. An example with no sample in the shards gets none
-/// (the trainer then uses its real image only).</remarks>
+/// (the trainer then uses its real image only for it).</para>
+/// <para>Keys are matched exactly: <see cref="AugmentationJob"/> records the source example's <see cref="Example.Key"/>
+/// (for folder and table data sets its absolute image path), so the shards fit only the copy of the data they were
+/// generated from. <see cref="EdSamTrainer"/> checks this before training (<see cref="HasSamples"/>) and refuses to
+/// train when no training example has a sample.</para>
+/// </remarks>
 public sealed class ShardAdversarialSource : IAdversarialSampleSource
 {
     private readonly Dictionary<string, List<Example>> _bySource = new(StringComparer.Ordinal);
+    private readonly string? _firstSource;
 
     /// <summary>Reads and indexes the shards.</summary>
     /// <param name="shards">Shard paths or brace patterns (<c>aug/edsam-{000000..000009}.tar</c>).</param>
@@ -23,7 +30,9 @@ public sealed class ShardAdversarialSource : IAdversarialSampleSource
     public ShardAdversarialSource(IEnumerable<string> shards)
     {
         ArgumentNullException.ThrowIfNull(shards);
-        foreach (var sample in new WebDatasetReader(shards))
+        var reader = new WebDatasetReader(shards);
+        Shards = reader.AllShards;
+        foreach (var sample in reader)
         {
             string? source = null;
             try
@@ -39,7 +48,25 @@ public sealed class ShardAdversarialSource : IAdversarialSampleSource
                 throw new DataInputException(sample.Image.Description, "the adversarial sample has no \"source\" string in its key.json (was it written by AugmentationJob?).", member: sample.Key + ".json");
             if (!_bySource.TryGetValue(source, out var list)) _bySource[source] = list = [];
             list.Add(sample);
+            _firstSource ??= source;
         }
+    }
+
+    /// <summary>The shard files read (expanded, absolute paths).</summary>
+    public IReadOnlyList<string> Shards { get; }
+
+    /// <summary>"shards " and the shard file names (without folders, so moving the shards keeps a run resumable).</summary>
+    public string Description => "shards " + string.Join(", ", Shards.Select(Path.GetFileName));
+
+    /// <summary>The first <c>source</c> key found in the shards, or null when they hold no sample.</summary>
+    public string? ExampleSourceKey => _firstSource;
+
+    /// <summary>True when the shards hold a sample of <paramref name="example"/> (its key matches a sample's <c>source</c> exactly).</summary>
+    /// <param name="example">A training example.</param>
+    public bool? HasSamples(Example example)
+    {
+        ArgumentNullException.ThrowIfNull(example);
+        return _bySource.ContainsKey(example.Key);
     }
 
     /// <summary>Number of source examples that have samples.</summary>

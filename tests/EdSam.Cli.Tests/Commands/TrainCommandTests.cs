@@ -1,5 +1,6 @@
 using EdSam.Cli.Tests.TestSupport;
 using EdSam.Clip;
+using EdSam.Diffusion.Models;
 using EdSam.IO;
 using static TorchSharp.torch;
 
@@ -51,6 +52,65 @@ public sealed class TrainCommandTests
         resumed.Out.Should().Contain("trained 4 steps");
         resumed.Error.Should().NotContain("step 1/4", "the resumed run starts after the checkpointed step");
         File.Exists(temp.File("tuned.safetensors")).Should().BeTrue();
+    }
+
+    [SkippableFact]
+    public void A_rerun_of_a_finished_run_says_already_complete_and_a_changed_option_is_refused()
+    {
+        using var temp = new TempFolder();
+        string modelFolder = TestModels.FullVocabModelFolder();
+        string data = TestModels.WriteDomainBed(temp.File("data"), ["a", "b"], ["red", "blue"], perClass: 2);
+        string[] args = ["train", "--model", modelFolder, "--data", data, "--out", temp.File("tuned.safetensors"),
+            "--epochs", "1", "--batch-size", "4", "--lr", "1e-3", "--checkpoints", temp.File("ckpt")];
+        CliRun.Invoke(args).ExitCode.Should().Be(0);
+        byte[] finished = File.ReadAllBytes(temp.File("tuned.safetensors"));
+        File.Delete(temp.File("tuned.safetensors"));
+
+        var rerun = CliRun.Invoke(args);
+
+        rerun.ExitCode.Should().Be(0, rerun.Error);
+        rerun.Out.Should().Contain("already complete: nothing trained; loaded the finished run").And.Contain(temp.File("ckpt")).And.NotContain("trained 2 steps");
+        File.ReadAllBytes(temp.File("tuned.safetensors")).Should().Equal(finished, "the finished run's weights are written again");
+
+        var changed = CliRun.Invoke([.. args[..^4], "--lr", "2e-3", "--checkpoints", temp.File("ckpt")]);
+
+        changed.ExitCode.Should().Be(1);
+        changed.Error.Should().Contain("LearningRate 0.001 (now 0.002)").And.Contain(temp.File("ckpt")).And.Contain("Use another CheckpointDirectory (--checkpoints)");
+    }
+
+    [SkippableFact]
+    public void Shards_made_from_another_copy_of_the_data_are_an_error_not_plain_clip_training()
+    {
+        using var temp = new TempFolder();
+        string modelFolder = TestModels.FullVocabModelFolder();
+        string data = TestModels.WriteDomainBed(temp.File("data"), ["a", "b"], ["red", "blue"], perClass: 2);
+        using (var unet = new UNet2D(UNet2DConfig.Tiny(16))) unet.Save(temp.File("unet"));
+        var augment = CliRun.Invoke("augment", "--diffusion", temp.File("unet"), "--data", data, "--out", temp.File("aug"),
+            "--samples-per-image", "1", "--sampling-steps", "1", "--batch-size", "4");
+        augment.ExitCode.Should().Be(0, augment.Error);
+        string shard = temp.File("aug/edsam-000000.tar");
+        string copy = temp.File("copy");
+        foreach (string file in Directory.EnumerateFiles(data, "*", SearchOption.AllDirectories))
+        {
+            string target = Path.Combine(copy, Path.GetRelativePath(data, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+        string[] train = ["train", "--model", modelFolder, "--out", temp.File("tuned.safetensors"), "--epochs", "1", "--batch-size", "4"];
+
+        var onCopy = CliRun.Invoke([.. train, "--data", copy, "--adversarial", shard]);
+
+        onCopy.ExitCode.Should().Be(1);
+        onCopy.Error.Should().Contain("none of the 8 training examples").And.Contain(copy).And.Contain(data).And.Contain("regenerate");
+        File.Exists(temp.File("tuned.safetensors")).Should().BeFalse();
+
+        // On the data the shards were made from, every example is covered; re-running that folder without the shards is refused.
+        var onOriginal = CliRun.Invoke([.. train, "--data", data, "--adversarial", shard, "--checkpoints", temp.File("ckpt")]);
+        onOriginal.ExitCode.Should().Be(0, onOriginal.Error);
+        onOriginal.Error.Should().NotContain("warning: only");
+        var withoutShards = CliRun.Invoke([.. train, "--data", data, "--checkpoints", temp.File("ckpt")]);
+        withoutShards.ExitCode.Should().Be(1);
+        withoutShards.Error.Should().Contain("AdversarialWeight 1 (now 0), AdversarialSource shards edsam-000000.tar (now none)");
     }
 
     [Fact]
