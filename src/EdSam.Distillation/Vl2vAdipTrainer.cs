@@ -306,6 +306,35 @@ public sealed class Vl2vAdipTrainer
             return (network.parameters().ToList(), network);
         }
 
+        /// <summary>The settings that decide what a stage's checkpoints hold: a checkpoint written under other values is
+        /// not resumed (the data split, method, student, loss, optimiser, schedule, augmentation and averaging).</summary>
+        private RunIdentity RunIdentityOf(Stage stage)
+        {
+            var o = _options;
+            static string List(IEnumerable<double> values) => string.Join(" ", values.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
+            return new RunIdentity()
+                .Add("TestDomain", _split.TestDomain)
+                .Add("SourceExamples", _split.Train.Count)
+                .Add(nameof(o.Seed), o.Seed)
+                .Add(nameof(o.Method), o.Method.ToString())
+                .Add(nameof(o.Student), o.Student.ToString())
+                .Add(nameof(o.StudentWeightsPath), o.StudentWeightsPath is null ? "random init" : Path.GetFileName(o.StudentWeightsPath))
+                .Add(nameof(o.StudentImageSize), _studentSize)
+                .Add(nameof(o.StudentNormalization), $"mean {List(_studentNormalization.Mean)}, std {List(_studentNormalization.Std)}")
+                .Add("Prompts", string.Join(" | ", o.Templates ?? TextClassifier.Templates(o.Prompts, _split.SourceDomains)))
+                .Add(nameof(o.Lambda), o.Lambda)
+                .Add(nameof(o.KdTemperature), o.KdTemperature)
+                .Add(nameof(o.KdWeight), o.KdWeight)
+                .Add(nameof(o.LearningRate), o.LearningRate)
+                .Add(nameof(o.WeightDecay), o.WeightDecay)
+                .Add(nameof(o.BatchSizePerDomain), o.BatchSizePerDomain)
+                .Add("Steps", stage == Stage.Align ? o.AlignSteps : o.DistillSteps)
+                .Add(nameof(o.EvaluateEvery), o.EvaluateEvery)
+                .Add(nameof(o.Augment), o.Augment.ToString())
+                .Add(nameof(o.UseSwad), o.UseSwad.ToString())
+                .Add(nameof(o.Swad), o.Swad.ToString());
+        }
+
         private void RunStage(Stage stage)
         {
             string name = StageName(stage);
@@ -328,10 +357,19 @@ public sealed class Vl2vAdipTrainer
                 ? new CheckpointManager(new CheckpointOptions { Directory = Path.Combine(dir, name), Logger = _logger })
                 : null;
 
-            var state = new StageState();
+            RunIdentity identity = RunIdentityOf(stage);
+            var state = new StageState { Settings = identity.Settings.ToDictionary() };
             if (manager?.TryLoadLatest<StageState>(contents) is { } loaded)
             {
                 state = loaded.TrainerState;
+                if (identity.Differences(state.Settings) is { Count: > 0 } differences)
+                    throw new CheckpointException(loaded.Path, CheckpointProblem.Incompatible,
+                        $"it was written by a run with {string.Join(", ", differences)}: resuming would not continue that run. Use another " +
+                        "CheckpointDirectory (--checkpoints) for the new settings, or run again with the original settings to continue it.");
+                if (identity.UnknownIn(state.Settings) is { Count: > 0 } unknown)
+                    _logger?.LogWarning("Checkpoint {Path} does not record {Settings} (it was written by an older EdSam), so they cannot be " +
+                                        "checked against this run's options; resuming on the assumption that they are unchanged.", loaded.Path, string.Join(", ", unknown));
+                state.Settings = identity.Settings.ToDictionary();
                 _logger?.LogInformation("Stage {Stage}: resumed from {Path} at step {Step}.", name, loaded.Path, loaded.Step);
             }
             if (state.Completed)
@@ -534,5 +572,8 @@ public sealed class Vl2vAdipTrainer
         public long BestStep { get; set; }
         public bool Completed { get; set; }
         public Vl2vAdipStageSummary? Summary { get; set; }
+
+        /// <summary>The run's settings (<see cref="RunIdentity.Settings"/>); null in checkpoints written before they were recorded.</summary>
+        public Dictionary<string, string>? Settings { get; set; }
     }
 }

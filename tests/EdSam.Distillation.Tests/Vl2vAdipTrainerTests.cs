@@ -125,6 +125,38 @@ public sealed class Vl2vAdipTrainerTests
         resumed.History.Evaluations.Should().Equal(expected.History.Evaluations);
     }
 
+    [Fact]
+    public void A_checkpoint_of_other_settings_is_refused_and_one_without_recorded_settings_resumes()
+    {
+        using var teacher = TinySetup.Teacher();
+        var split = TinySetup.Split();
+        using var folder = new TemporaryFolder();
+        var options = TinySetup.Options(teacher) with { AlignSteps = 2, DistillSteps = 4, CheckpointEvery = 2, CheckpointDirectory = folder.Path };
+        using var cancel = new CancellationTokenSource();
+        var stop = () => new Vl2vAdipTrainer(options with
+        {
+            CancellationToken = cancel.Token,
+            Progress = new SyncProgress(p => { if (p.Stage == "distill" && p.Step == 2) cancel.Cancel(); }),
+        }).Fit(split);
+        stop.Should().Throw<OperationCanceledException>();
+
+        var changed = () => new Vl2vAdipTrainer(options with { Lambda = 0.25 }).Fit(split);
+        changed.Should().Throw<CheckpointException>()
+            .Where(e => e.Message.Contains("Lambda 0.5 (now 0.25)") && e.Message.Contains(folder.Path) && e.Message.Contains("CheckpointDirectory"));
+
+        // Checkpoints written before settings were recorded: nothing to compare, so the run resumes (with a warning).
+        foreach (string state in Directory.GetFiles(folder.Path, "state.json", SearchOption.AllDirectories))
+        {
+            var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(state))!;
+            var trainerState = json["trainer_state"]!.AsObject();
+            trainerState.Remove("Settings").Should().BeTrue("the state records the settings under 'Settings'");
+            File.WriteAllText(state, json.ToJsonString());
+        }
+        var resumedSteps = new List<long>();
+        using var resumed = new Vl2vAdipTrainer(options with { Progress = new SyncProgress(p => resumedSteps.Add(p.Step)) }).Fit(split);
+        resumedSteps.Should().Equal(3, 4);
+    }
+
     [Theory]
     [InlineData(DistillationMethod.Erm)]
     [InlineData(DistillationMethod.KnowledgeDistillation)]

@@ -118,8 +118,17 @@ public sealed class DiffusionTrainer
 
         long start = 0;
         var earlier = TimeSpan.Zero;
+        RunIdentity identity = RunIdentityOf(options);
         if (checkpoints?.TryLoadLatest<DiffusionTrainerState>(contents) is { } loaded)
         {
+            var saved = loaded.TrainerState?.Settings;
+            if (identity.Differences(saved) is { Count: > 0 } differences)
+                throw new CheckpointException(loaded.Path, CheckpointProblem.Incompatible,
+                    $"it was written by a run with {string.Join(", ", differences)}: resuming would not continue that run. Use another " +
+                    "CheckpointDirectory for the new settings, or run again with the original settings to continue it.");
+            if (identity.UnknownIn(saved) is { Count: > 0 } unknown)
+                logger?.LogWarning("Checkpoint {Path} does not record {Settings} (it was written by an older EdSam), so they cannot be " +
+                                   "checked against this run's options; resuming on the assumption that they are unchanged.", loaded.Path, string.Join(", ", unknown));
             start = Math.Min(loaded.Step, options.Steps);
             earlier = TimeSpan.FromSeconds(loaded.TrainerState?.ElapsedSeconds ?? 0);
             logger?.LogInformation("Resuming diffusion training from {Checkpoint} (step {Step} of {Steps}).", loaded.Path, loaded.Step, options.Steps);
@@ -131,7 +140,7 @@ public sealed class DiffusionTrainer
         string? Save(long completed)
         {
             if (checkpoints is null) return null;
-            string path = checkpoints.Save(completed, contents, new DiffusionTrainerState(options.Seed, (earlier + clock.Elapsed).TotalSeconds));
+            string path = checkpoints.Save(completed, contents, new DiffusionTrainerState(options.Seed, (earlier + clock.Elapsed).TotalSeconds, identity.Settings.ToDictionary()));
             lastSaved = completed;
             logger?.LogInformation("Saved diffusion checkpoint {Checkpoint}.", path);
             return path;
@@ -209,9 +218,28 @@ public sealed class DiffusionTrainer
                 $"Batch images [{string.Join(", ", images.shape)}] encode to [{string.Join(", ", encoded.shape)}] but the UNet expects [N, {string.Join(", ", expected)}]: resize the images or change UNet2DConfig.ImageSize/InChannels.");
         return encoded;
     }
+
+    // What decides the run a checkpoint continues. Steps only matter to a cosine schedule: a constant-rate run may be
+    // resumed with more steps to train longer.
+    private static RunIdentity RunIdentityOf(DiffusionTrainerOptions o)
+    {
+        var identity = new RunIdentity()
+            .Add(nameof(o.Seed), o.Seed)
+            .Add(nameof(o.BatchSize), o.BatchSize)
+            .Add(nameof(o.LearningRate), o.LearningRate)
+            .Add(nameof(o.WeightDecay), o.WeightDecay)
+            .Add(nameof(o.WarmupSteps), o.WarmupSteps)
+            .Add(nameof(o.CosineDecay), o.CosineDecay.ToString())
+            .Add(nameof(o.MaxGradientNorm), o.MaxGradientNorm)
+            .Add(nameof(o.EmaDecay), o.EmaDecay)
+            .Add(nameof(o.ConditioningDropout), o.ConditioningDropout);
+        return o.CosineDecay ? identity.Add(nameof(o.Steps), o.Steps) : identity;
+    }
 }
 
 /// <summary>The trainer's own part of a checkpoint.</summary>
 /// <param name="Seed">The run's seed (for reference).</param>
 /// <param name="ElapsedSeconds">Training wall-clock time up to the checkpoint.</param>
-internal sealed record DiffusionTrainerState(long Seed, double ElapsedSeconds);
+/// <param name="Settings">The settings that decide the run (<see cref="RunIdentity.Settings"/>); null in checkpoints written
+/// before they were recorded.</param>
+internal sealed record DiffusionTrainerState(long Seed, double ElapsedSeconds, Dictionary<string, string>? Settings = null);

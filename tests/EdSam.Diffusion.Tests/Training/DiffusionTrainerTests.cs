@@ -65,6 +65,23 @@ public class DiffusionTrainerTests
     }
 
     [Fact]
+    public void A_checkpoint_of_other_settings_is_refused_but_a_constant_rate_run_may_train_longer()
+    {
+        using var data = new ToyBlobs();
+        using var folder = new TemporaryFolder();
+        using (var model = NewModel(3)) new DiffusionTrainer(model, Options(2, folder.Path)).Fit(data.Images, data.Labels);
+
+        using var other = NewModel(3);
+        var changed = () => new DiffusionTrainer(other, Options(4, folder.Path) with { LearningRate = 1e-3 }).Fit(data.Images, data.Labels);
+        changed.Should().Throw<CheckpointException>().Where(e => e.Message.Contains("LearningRate 0.002 (now 0.001)") && e.Message.Contains(folder.Path));
+
+        // The schedule of a constant-rate run does not depend on Steps: resuming with more steps continues it.
+        var longer = new DiffusionTrainer(other, Options(4, folder.Path)).Fit(data.Images, data.Labels);
+        longer.StartStep.Should().Be(2);
+        longer.Losses.Should().HaveCount(2);
+    }
+
+    [Fact]
     public void Resuming_a_streamed_run_skips_the_batches_already_trained_on()
     {
         using var data = new ToyBlobs(count: 12);
