@@ -81,6 +81,7 @@ internal static class CommandRunner
     private static bool IsInputProblem(Exception e) => e is
         FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException
         or SafeTensorsFormatException or ClipConfigException or StateDictMismatchException or ClipPretrainedException
+        or ClipTokenizerMismatchException
         or HubException or DataInputException or ImageDecodeException or CliInputException or NotSupportedException
         or FormatException or InvalidDataException or EdSam.Training.CheckpointException;
 }

@@ -18,31 +18,22 @@ internal sealed class LoadedClip(ClipModel model, string modelId, ImagePreproces
     /// <summary>Preprocessing for the model's input size.</summary>
     public ImagePreprocessor Preprocessor { get; } = preprocessor;
 
-    /// <summary>The tokenizer, loaded on first use.</summary>
+    /// <summary>The tokenizer, loaded on first use and checked against the model's vocabulary.</summary>
     /// <exception cref="CliInputException">No tokenizer was given or found beside the model.</exception>
-    public ClipTokenizer Tokenizer => tokenizer ??= loadTokenizer?.Invoke() ?? throw new CliInputException(
-        $"No tokenizer found for '{ModelId}': pass --tokenizer with bpe_simple_vocab_16e6.txt.gz (CLIP models share OpenAI's BPE) or a Hugging Face vocab.json.");
+    /// <exception cref="ClipTokenizerMismatchException">The tokenizer produces ids beyond the model's <c>vocab_size</c>.</exception>
+    public ClipTokenizer Tokenizer => tokenizer ??= LoadTokenizer();
 
-    /// <summary>
-    /// Tokenizes <paramref name="texts"/> to the model's context length and checks every id fits the model's
-    /// embedding table: a tokenizer that does not match the model would otherwise index past it.
-    /// </summary>
-    /// <exception cref="CliInputException">A token id is at least the model's <c>vocab_size</c>.</exception>
-    public Tensor Tokenize(IReadOnlyList<string> texts)
+    /// <summary>Tokenizes <paramref name="texts"/> to the model's context length.</summary>
+    /// <exception cref="ClipTokenizerMismatchException">The tokenizer does not match the model (see <see cref="Tokenizer"/>).</exception>
+    public Tensor Tokenize(IReadOnlyList<string> texts) => Tokenizer.Tokenize(texts, Model.ContextLength);
+
+    private ClipTokenizer LoadTokenizer()
     {
-        var tokens = Tokenizer.Tokenize(texts, Model.ContextLength);
-        long maxId;
-        using (var max = tokens.max()) maxId = max.item<long>();
-        int vocabSize = Model.Config.Text.VocabSize;
-        if (maxId >= vocabSize)
-        {
-            tokens.Dispose();
-            throw new CliInputException(
-                $"The tokenizer ({tokenizerSource ?? "given"}, {Tokenizer.VocabularySize} tokens) does not match the model '{ModelId}': " +
-                $"it produced token id {maxId}, but the model's text tower has vocab_size {vocabSize} (text_cfg.vocab_size). " +
-                "Use the tokenizer the model was trained with, or a config whose vocab_size covers it.");
-        }
-        return tokens;
+        var loaded = loadTokenizer?.Invoke() ?? throw new CliInputException(
+            $"No tokenizer found for '{ModelId}': pass --tokenizer with bpe_simple_vocab_16e6.txt.gz (CLIP models share OpenAI's BPE) or a Hugging Face vocab.json.");
+        // Checked once, before any text is encoded: a tokenizer that does not match would index past the embedding table.
+        ClipVocabulary.EnsureFits(loaded, Model, tokenizerSource, ModelId);
+        return loaded;
     }
 
     /// <inheritdoc />

@@ -33,10 +33,15 @@ public sealed class Vl2vAdipTrainer
     /// <summary>Creates the trainer.</summary>
     /// <param name="options">The recipe; validated here.</param>
     /// <exception cref="ArgumentException">The options are invalid (every problem is listed).</exception>
+    /// <exception cref="ClipTokenizerMismatchException"><see cref="Vl2vAdipOptions.Tokenizer"/> produces ids beyond the teacher's
+    /// <c>vocab_size</c> (a <see cref="Vl2vAdipOptions.Tokenize"/> function is checked on its first output, when <c>Fit</c> starts).</exception>
     public Vl2vAdipTrainer(Vl2vAdipOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        // Here rather than deep in the first text encoding: the tokenizer and the teacher are both known already.
+        if (options is { Tokenize: null, Tokenizer: { } tokenizer, Teacher: { } teacher } && options.Method != DistillationMethod.Erm)
+            ClipVocabulary.EnsureFits(tokenizer, teacher);
         Options = options;
     }
 

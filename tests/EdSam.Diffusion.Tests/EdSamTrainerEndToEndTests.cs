@@ -53,6 +53,21 @@ public sealed class EdSamTrainerEndToEndTests
         reloaded.LogitScale.Should().BeApproximately(result.Model.LogitScale, 1e-5);
     }
 
+    [SkippableFact]
+    public void A_tokenizer_larger_than_the_model_vocabulary_is_refused_before_training_or_evaluation()
+    {
+        string? clipFolder = FindClipFixtures();
+        Skip.If(clipFolder is null, "../shared/fixtures/clip is absent");
+        using var clip = ClipModel.FromPretrained(Path.Combine(clipFolder!, "tiny-vit.config.json"), Path.Combine(clipFolder!, "tiny-vit.safetensors"));
+        var tokenizer = ClipTokenizer.FromBpeFile(Path.Combine(clipFolder!, "bpe_simple_vocab_16e6.txt.gz"));
+
+        var guidance = () => new ClipGuidance(clip, tokenizer);
+        var evaluate = () => EdSamTrainer.Evaluate(clip, tokenizer, [], ["cat", "dog"]);
+
+        guidance.Should().Throw<ClipTokenizerMismatchException>().WithMessage("*49408 tokens*vocab_size 1000*");
+        evaluate.Should().Throw<ClipTokenizerMismatchException>().WithMessage("*49408 tokens*vocab_size 1000*");
+    }
+
     private static string? FindClipFixtures()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

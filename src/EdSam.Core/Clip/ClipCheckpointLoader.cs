@@ -160,10 +160,30 @@ public static class ClipCheckpointLoader
     /// <param name="model">The model to fill.</param>
     /// <param name="stateDict">OpenAI-named state dict.</param>
     /// <param name="source">Checkpoint name for the message.</param>
-    /// <exception cref="StateDictMismatchException">The checkpoint does not match the model.</exception>
+    /// <exception cref="StateDictMismatchException">The checkpoint does not match the model; the message names the config
+    /// the model was built from (its registered name when it has one, and its size), since a wrong config is the usual cause.</exception>
     public static void LoadStrict(ClipModel model, IReadOnlyDictionary<string, Tensor> stateDict, string source)
     {
         ArgumentNullException.ThrowIfNull(model);
-        StateDicts.LoadStrict(model, stateDict, source);
+        try
+        {
+            StateDicts.LoadStrict(model, stateDict, source);
+        }
+        catch (StateDictMismatchException ex) when (ex.ComparedWith is null)
+        {
+            throw new StateDictMismatchException(ex.Checkpoint, ex.ModuleName, ex.MissingKeys, ex.UnexpectedKeys, ex.ShapeMismatches, Describe(model.Config));
+        }
+    }
+
+    /// <summary>A config in a few words for messages: <c>ClipConfig 'ViT-B-32' (ViT, 12 layers, width 768, patch 32, 224 px; text …)</c>.</summary>
+    internal static string Describe(ClipConfig config)
+    {
+        ClipVisionConfig v = config.Vision;
+        ClipTextConfig t = config.Text;
+        string vision = v.Architecture == ClipVisionArchitecture.VisionTransformer
+            ? $"ViT, {v.Layers[0]} layers, width {v.Width}, patch {v.PatchSize}, {v.ImageSize} px"
+            : $"ModifiedResNet, layers [{string.Join(", ", v.Layers)}], width {v.Width}, {v.ImageSize} px";
+        string? name = ClipConfigRegistry.NameOf(config);
+        return $"ClipConfig{(name is null ? "" : $" '{name}'")} ({vision}; text {t.Layers} layers, width {t.Width}, vocab_size {t.VocabSize}; embed_dim {config.EmbedDim})";
     }
 }

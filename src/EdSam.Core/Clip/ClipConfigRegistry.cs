@@ -31,6 +31,11 @@ internal static class ClipConfigRegistry
 
     public static void Add(string name, ClipConfig config) => UserConfigs[name.Trim()] = (name.Trim(), config);
 
+    /// <summary>The name a config is registered under (user configs first), or null when it is none of them.</summary>
+    public static string? NameOf(ClipConfig config) =>
+        UserConfigs.Values.Where(v => v.Config.Equals(config)).Select(v => v.Name).FirstOrDefault()
+        ?? BuiltIn.Value.Where(kv => kv.Value.Equals(config)).Select(kv => kv.Key).Order(StringComparer.OrdinalIgnoreCase).FirstOrDefault();
+
     public static IReadOnlyList<string> Names() =>
         BuiltIn.Value.Keys
             .Concat(UserConfigs.Values.Select(v => v.Name))

@@ -130,7 +130,8 @@ public sealed partial class ClipModel : Module<Tensor, Tensor, (Tensor logitsPer
     /// <param name="tokens">Token ids <c>[N, L]</c>, int64 (int32 is accepted), <c>L ≤ ContextLength</c>, with SOT first and the
     /// EOT token (the largest id in the vocabulary) at the pooling position, as <c>ClipTokenizer.Tokenize</c> makes them.</param>
     /// <returns>Text embeddings <c>[N, EmbedDim]</c> taken at each row's EOT (argmax) position, not L2-normalised.</returns>
-    /// <exception cref="ArgumentException">The shape, dtype or an id is out of range.</exception>
+    /// <exception cref="ArgumentException">The shape or dtype is wrong, or an id is outside <c>[0, vocab_size)</c> (the message names
+    /// the model's <c>text_cfg.vocab_size</c>; the usual cause is a tokenizer that does not match the model).</exception>
     public Tensor EncodeText(Tensor tokens)
     {
         ArgumentNullException.ThrowIfNull(tokens);
@@ -145,8 +146,12 @@ public sealed partial class ClipModel : Module<Tensor, Tensor, (Tensor logitsPer
         if (ids.numel() > 0)
         {
             long min = ids.min().item<long>(), max = ids.max().item<long>();
-            if (min < 0 || max >= Config.Text.VocabSize)
-                throw new ArgumentException($"Token ids must lie in [0, {Config.Text.VocabSize}); got ids from {min} to {max}.", nameof(tokens));
+            // The last line of defence: ClipVocabulary checks tokenizers where they are paired with a model.
+            if (ClipVocabulary.Describe(min, max, Config.Text.VocabSize) is not null)
+                throw new ArgumentException(
+                    $"Token ids must lie in [0, {Config.Text.VocabSize}) for this model (text_cfg.vocab_size {Config.Text.VocabSize}); got ids from {min} to {max}. " +
+                    "Ids at or above vocab_size usually mean the tokenizer does not match the model (ClipVocabulary.EnsureFits checks a tokenizer before use).",
+                    nameof(tokens));
         }
 
         long n = ids.shape[0], length = ids.shape[1];

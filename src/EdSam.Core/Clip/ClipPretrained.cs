@@ -64,7 +64,9 @@ public static class ClipPretrained
     /// <param name="cancellationToken">Stops downloading.</param>
     /// <returns>The local files.</returns>
     /// <exception cref="DirectoryNotFoundException">The argument looks like a path but no such folder exists.</exception>
-    /// <exception cref="ClipPretrainedException">No loadable checkpoint layout was found.</exception>
+    /// <exception cref="ClipPretrainedException">No loadable checkpoint layout was found (for a hub id, the message also says that
+    /// no local folder of that name exists).</exception>
+    /// <exception cref="HubUnreachableException">The hub cannot be reached; the message also says that no local folder of that name exists.</exception>
     /// <exception cref="HubException">Downloading failed.</exception>
     public static async Task<ClipPretrainedFiles> ResolveAsync(string repoIdOrDirectory, ClipPretrainedOptions? options = null,
         IProgress<long>? progress = null, CancellationToken cancellationToken = default)
@@ -75,8 +77,24 @@ public static class ClipPretrained
             throw new DirectoryNotFoundException($"The folder '{repoIdOrDirectory}' does not exist (and it is not a hub repository id such as 'openai/clip-vit-base-patch32').");
 
         using var hub = new HubClient(options?.Hub, options?.HttpClient, (ILogger<HubClient>?)null);
-        return await ResolveHubAsync(hub, repoIdOrDirectory, progress, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await ResolveHubAsync(hub, repoIdOrDirectory, progress, cancellationToken).ConfigureAwait(false);
+        }
+        // 'models/tiny' is a valid repository id and a relative path: when the hub cannot help, say that the folder
+        // was looked for too, so a mistyped path is not mistaken for a network problem.
+        catch (HubUnreachableException ex)
+        {
+            throw new HubUnreachableException($"{ex.Message} {NoLocalFolder(repoIdOrDirectory)}", ex.RepoId, ex.FileName, ex.Url!, ex);
+        }
+        catch (ClipPretrainedException ex)
+        {
+            throw new ClipPretrainedException(ex.PretrainedSource, $"{ex.Message} {NoLocalFolder(repoIdOrDirectory)}", ex);
+        }
     }
+
+    private static string NoLocalFolder(string repoIdOrDirectory)
+        => $"No local folder '{Path.GetFullPath(repoIdOrDirectory)}' exists either (relative paths are resolved against the current directory, '{Environment.CurrentDirectory}').";
 
     private static ClipPretrainedFiles ResolveDirectory(string folder)
     {

@@ -11,6 +11,12 @@ public sealed class ClipPretrainedException : IOException
     /// <param name="message">What is wrong and how to fix it.</param>
     public ClipPretrainedException(string source, string message) : base(message) => PretrainedSource = source;
 
+    /// <summary>Creates the exception with the error that caused it.</summary>
+    /// <param name="source">The repository id or folder.</param>
+    /// <param name="message">What is wrong and how to fix it.</param>
+    /// <param name="innerException">The underlying error.</param>
+    public ClipPretrainedException(string source, string message, Exception? innerException) : base(message, innerException) => PretrainedSource = source;
+
     /// <summary>The repository id or folder that was resolved.</summary>
     public string PretrainedSource { get; }
 }

@@ -40,6 +40,7 @@ public sealed class ZeroShotClassifier : IDisposable
     /// <param name="classNames">The class names, in label order (index i of a prediction is <c>classNames[i]</c>).</param>
     /// <param name="templates">Prompt templates with a <c>{}</c> or <c>{class}</c> placeholder; <see cref="DefaultTemplates"/> when null.</param>
     /// <param name="preprocessor">Preprocessing for the path overloads; CLIP's at the model's image size when null.</param>
+    /// <exception cref="ClipTokenizerMismatchException">The tokenizer's vocabulary is larger than the model's <c>text_cfg.vocab_size</c>.</exception>
     /// <exception cref="ArgumentException">No class names, a blank class name, no templates, or a template without a placeholder.</exception>
     public ZeroShotClassifier(ClipModel model, ClipTokenizer tokenizer, IEnumerable<string> classNames,
         IEnumerable<string>? templates = null, ImagePreprocessor? preprocessor = null)
@@ -53,6 +54,7 @@ public sealed class ZeroShotClassifier : IDisposable
     /// <param name="classNames">The class names, in label order.</param>
     /// <param name="templates">Prompt templates with a <c>{}</c> or <c>{class}</c> placeholder; <see cref="DefaultTemplates"/> when null.</param>
     /// <param name="preprocessor">Preprocessing for the path overloads; CLIP's at the model's image size when null.</param>
+    /// <exception cref="ClipTokenizerMismatchException">The first prompts tokenized hold an id outside the model's vocabulary (a tokenizer that does not match the model).</exception>
     /// <exception cref="ArgumentException">No class names, a blank class name, no templates, or a template without a placeholder.</exception>
     public ZeroShotClassifier(ClipModel model, Func<IReadOnlyList<string>, Tensor> tokenize, IEnumerable<string> classNames,
         IEnumerable<string>? templates = null, ImagePreprocessor? preprocessor = null)
@@ -159,6 +161,8 @@ public sealed class ZeroShotClassifier : IDisposable
                 using var classScope = torch.NewDisposeScope();
                 string[] prompts = Templates.Select(t => Prompt(t, className)).ToArray();
                 Tensor tokens = tokenize(prompts);
+                // Checked once: a tokenization function that does not match the model fails on its first output.
+                if (perClass.Count == 0) ClipVocabulary.EnsureTokensFit(tokens, _model);
                 Tensor promptEmbeddings = _model.EmbedTexts(tokens, normalize: true).to(ScalarType.Float32);
                 Tensor classEmbedding = nn.functional.normalize(promptEmbeddings.mean([0]), dim: 0);
                 perClass.Add(classScope.MoveToOuter(classEmbedding));
@@ -173,6 +177,7 @@ public sealed class ZeroShotClassifier : IDisposable
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(model);
+        ClipVocabulary.EnsureFits(tokenizer, model);
         return prompts => tokenizer.Tokenize(prompts, model.ContextLength, truncate: true);
     }
 

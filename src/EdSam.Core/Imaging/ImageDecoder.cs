@@ -94,7 +94,7 @@ public static class ImageDecoder
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            throw new ImageDecodeException(name, "the header is corrupt or truncated (" + ex.Message + ").", ex);
+            throw new ImageDecodeException(name, $"the header is corrupt or truncated ({ReadableDecoderMessage(ex.Message)}).", ex);
         }
         return info ?? throw new ImageDecodeException(name, DescribeUnknownFormat(encoded));
     }
@@ -163,7 +163,26 @@ public static class ImageDecoder
     }
 
     private static string DescribeDecoderFailure(string decoderMessage, byte[] encoded)
-        => $"the data is corrupt or truncated ({KnownFormatName(encoded) ?? "unknown format"}, {encoded.Length:N0} bytes; decoder said: {decoderMessage}).";
+        => $"the data is corrupt or truncated ({KnownFormatName(encoded) ?? "unknown format"}, {encoded.Length:N0} bytes; decoder said: {ReadableDecoderMessage(decoderMessage)}).";
+
+    /// <summary>
+    /// The decoder's message made fit for a log line: StbImageSharp sometimes builds it from bytes of the broken file
+    /// (a truncated PNG gives a run of NULs), so control characters are dropped, whitespace collapsed, the length capped,
+    /// and an empty result replaced by "no reason given".
+    /// </summary>
+    internal static string ReadableDecoderMessage(string? decoderMessage)
+    {
+        const int MaxLength = 200;
+        var text = new System.Text.StringBuilder();
+        foreach (char c in decoderMessage ?? "")
+        {
+            if (char.IsWhiteSpace(c)) { if (text.Length > 0 && text[^1] != ' ') text.Append(' '); }
+            else if (!char.IsControl(c) && !char.IsSurrogate(c) && c != '\uFFFD') text.Append(c);
+        }
+        string readable = text.ToString().Trim().TrimEnd('.').TrimEnd();
+        if (readable.Length > MaxLength) readable = readable[..MaxLength] + "…";
+        return readable.Length == 0 ? "no reason given" : readable;
+    }
 
     private static string DescribeUnknownFormat(byte[] encoded)
     {

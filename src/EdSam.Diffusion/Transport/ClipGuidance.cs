@@ -30,6 +30,7 @@ public sealed class ClipGuidance
     /// <summary>Creates the guidance with a CLIP tokenizer (captions truncated to the model's context length).</summary>
     /// <param name="model">The CLIP model.</param>
     /// <param name="tokenizer">Its tokenizer.</param>
+    /// <exception cref="ClipTokenizerMismatchException">The tokenizer's vocabulary is larger than the model's <c>text_cfg.vocab_size</c>.</exception>
     public ClipGuidance(ClipModel model, ClipTokenizer tokenizer)
         : this(model, TokenizeWith(model, tokenizer))
     {
@@ -88,6 +89,7 @@ public sealed class ClipGuidance
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenizer);
+        ClipVocabulary.EnsureFits(tokenizer, model); // before training, not at the first caption's EncodeText
         return texts => tokenizer.Tokenize(texts, model.ContextLength);
     }
 }

@@ -15,6 +15,28 @@ public static class ClipZeroShotBaseline
 {
     /// <summary>Top-1 zero-shot accuracy of <paramref name="teacher"/> on labelled examples, overall and per domain.</summary>
     /// <param name="teacher">The CLIP model (evaluated as it is: put it in eval mode and on its device first).</param>
+    /// <param name="tokenizer">The teacher's tokenizer; prompts are tokenized to <see cref="ClipModel.ContextLength"/> tokens, truncating.</param>
+    /// <param name="classNames">Class names in label order.</param>
+    /// <param name="examples">Labelled examples (for example <c>DomainSplit.Test</c>).</param>
+    /// <param name="templates">Prompt templates; <see cref="TextClassifier.PhotoTemplate"/> when null.</param>
+    /// <param name="batchSize">Images per forward pass.</param>
+    /// <param name="cancellationToken">Stops between batches.</param>
+    /// <returns>The accuracies.</returns>
+    /// <exception cref="ClipTokenizerMismatchException">The tokenizer's vocabulary is larger than the teacher's <c>text_cfg.vocab_size</c>.</exception>
+    /// <exception cref="ArgumentException">No examples or class names, or an example without a label.</exception>
+    public static ClassificationResult Evaluate(ClipModel teacher, ClipTokenizer tokenizer,
+        IReadOnlyList<string> classNames, IReadOnlyList<Example> examples, IReadOnlyList<string>? templates = null,
+        int batchSize = 64, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(teacher);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ClipVocabulary.EnsureFits(tokenizer, teacher);
+        return Evaluate(teacher, prompts => tokenizer.Tokenize(prompts, teacher.ContextLength, truncate: true),
+            classNames, examples, templates, batchSize, cancellationToken);
+    }
+
+    /// <summary>Top-1 zero-shot accuracy of <paramref name="teacher"/> on labelled examples, overall and per domain.</summary>
+    /// <param name="teacher">The CLIP model (evaluated as it is: put it in eval mode and on its device first).</param>
     /// <param name="tokenize">Prompts → int64 tokens <c>[n, context]</c> (for example <c>p =&gt; tokenizer.Tokenize(p, teacher.ContextLength)</c>).</param>
     /// <param name="classNames">Class names in label order.</param>
     /// <param name="examples">Labelled examples (for example <c>DomainSplit.Test</c>).</param>
@@ -22,6 +44,7 @@ public static class ClipZeroShotBaseline
     /// <param name="batchSize">Images per forward pass.</param>
     /// <param name="cancellationToken">Stops between batches.</param>
     /// <returns>The accuracies.</returns>
+    /// <exception cref="ClipTokenizerMismatchException">The first prompts tokenized hold an id outside the teacher's vocabulary.</exception>
     /// <exception cref="ArgumentException">No examples or class names, or an example without a label.</exception>
     public static ClassificationResult Evaluate(ClipModel teacher, Func<IReadOnlyList<string>, Tensor> tokenize,
         IReadOnlyList<string> classNames, IReadOnlyList<Example> examples, IReadOnlyList<string>? templates = null,

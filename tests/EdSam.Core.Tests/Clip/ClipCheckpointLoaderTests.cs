@@ -1,6 +1,7 @@
 using EdSam.Clip;
 using EdSam.Tests.IO;
 using EdSam.IO;
+using EdSam.Tests.TestSupport;
 using static TorchSharp.torch;
 
 namespace EdSam.Tests.Clip;
@@ -34,6 +35,29 @@ public sealed class ClipCheckpointLoaderTests : IDisposable
         error.UnexpectedKeys.Should().Equal("visual.surplus_weight");
         error.ShapeMismatches.Should().ContainSingle().Which.Should().Be("visual.proj: checkpoint [64, 31] vs model [64, 32]");
         error.Message.Should().Contain("visual.ln_pre.bias").And.Contain("visual.surplus_weight").And.Contain("visual.proj").And.Contain(path);
+    }
+
+    [SkippableFact]
+    public void Weights_loaded_with_the_wrong_config_name_the_config_they_were_compared_with()
+    {
+        // The ResNet fixture's weights against the ViT fixture's config: the message says which architecture was expected.
+        var act = () => ClipModel.FromPretrained(SharedFixtures.Clip("tiny-vit.config.json"), SharedFixtures.Clip("tiny-rn.safetensors"));
+
+        var error = act.Should().Throw<StateDictMismatchException>().Which;
+        const string expected = "ClipConfig (ViT, 2 layers, width 64, patch 8, 32 px; text 2 layers, width 64, vocab_size 1000; embed_dim 32)";
+        error.ComparedWith.Should().Be(expected);
+        error.Message.Should().StartWith($"Checkpoint '{SharedFixtures.Clip("tiny-rn.safetensors")}' does not match the ClipModel built from {expected} (");
+        error.MissingKeys.Should().Contain("visual.class_embedding", "a ViT has a class token, a ModifiedResNet none");
+    }
+
+    [Fact]
+    public void A_registered_config_is_described_by_its_name_and_size()
+    {
+        // open_clip's ViT-B-32: 12 vision layers of width 768 on 32-pixel patches at 224 px, a 12-layer width-512 text tower.
+        ClipCheckpointLoader.Describe(ClipConfig.Named("ViT-B-32")).Should().Be(
+            "ClipConfig 'ViT-B-32' (ViT, 12 layers, width 768, patch 32, 224 px; text 12 layers, width 512, vocab_size 49408; embed_dim 512)");
+        ClipCheckpointLoader.Describe(ClipConfig.Named("RN50")).Should().StartWith(
+            "ClipConfig 'RN50' (ModifiedResNet, layers [3, 4, 6, 3], width 64, 224 px; text 12 layers, width 512, vocab_size 49408; embed_dim 1024)");
     }
 
     [SkippableFact]

@@ -188,6 +188,32 @@ public sealed class ClipPretrainedTests : IDisposable
     }
 
     [Fact]
+    public void A_relative_name_the_hub_cannot_serve_says_no_local_folder_exists_either()
+    {
+        // 'models/tiny' is both a repository id and a relative path; the hub is unreachable (a closed loopback port).
+        string cache = Path.Combine(_root, "cache");
+        var hub = new HubOptions { Endpoint = $"http://127.0.0.1:{EdSam.Tests.IO.Hub.HubClientTests.ClosedPort()}", CacheDirectory = cache };
+
+        var act = () => ClipPretrained.Resolve("models/tiny", new ClipPretrainedOptions { Hub = hub });
+
+        act.Should().Throw<HubUnreachableException>()
+            .WithMessage($"Cannot reach 127.0.0.1:*No local folder '{Path.GetFullPath("models/tiny")}' exists either*");
+        (Directory.Exists(cache) ? Directory.GetFiles(cache, "*.incomplete", SearchOption.AllDirectories) : []).Should().BeEmpty();
+    }
+
+    [Fact]
+    public void A_relative_name_the_hub_does_not_know_says_no_local_folder_exists_either()
+    {
+        using var server = new LoopbackHttpServer(_ => new LoopbackResponse(404, "Repository not found"u8.ToArray()));
+        var hub = new HubOptions { Endpoint = server.BaseUrl.ToString().TrimEnd('/'), CacheDirectory = Path.Combine(_root, "cache"), Timeout = TimeSpan.FromSeconds(10) };
+
+        var act = () => ClipPretrained.Resolve("models/tiny", new ClipPretrainedOptions { Hub = hub });
+
+        act.Should().Throw<ClipPretrainedException>()
+            .WithMessage($"'models/tiny' has no CLIP checkpoint*No local folder '{Path.GetFullPath("models/tiny")}' exists either*");
+    }
+
+    [Fact]
     public void A_missing_folder_path_is_not_mistaken_for_a_repository()
     {
         var act = () => ClipPretrained.Resolve(Path.Combine(_root, "no", "such", "folder"));

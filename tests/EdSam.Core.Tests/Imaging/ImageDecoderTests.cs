@@ -159,6 +159,43 @@ public sealed class ImageDecoderTests : IDisposable
             .Where(e => e.Message.Contains(path) && e.ImageName == path && e.Message.Contains("PNG"));
     }
 
+    [Theory]
+    [InlineData(60)]
+    [InlineData(120)]
+    [InlineData(300)]
+    [InlineData(-20)]
+    public void Truncated_png_messages_hold_no_control_characters(int keep)
+    {
+        byte[] png = TestImages.Png(TestImages.RandomPixels(16, 16, 3, seed: 5), 16, 16, ColorComponents.RedGreenBlue);
+        byte[] cut = png[..(keep < 0 ? png.Length + keep : keep)]; // negative: that many bytes from the end (IEND and the last of IDAT)
+
+        var act = () => ImageDecoder.Decode(cut, "cut.png");
+
+        var error = act.Should().Throw<ImageDecodeException>().Which;
+        error.Message.Should().Contain("cut.png").And.Contain($"{cut.Length:N0} bytes");
+        error.Message.Where(char.IsControl).Should().BeEmpty($"the message for a PNG cut at {cut.Length} bytes must be printable: {error.Message}");
+        if (keep == 300) error.InnerException!.Message.Should().Contain("\0", "the decoder's own message for this cut is NULs (the reported case)");
+    }
+
+    // NUL, CR and LF are written escaped in the attributes (and unescaped below) so test names stay printable in logs.
+    [Theory]
+    [InlineData("\\0\\0\\0\\0", "no reason given")]
+    [InlineData("", "no reason given")]
+    [InlineData(null, "no reason given")]
+    [InlineData("  bad \\r\\n crc\\0.  ", "bad crc")]
+    [InlineData("unknown image type", "unknown image type")]
+    public void Decoder_messages_are_made_printable(string? raw, string expected)
+    {
+        ImageDecoder.ReadableDecoderMessage(raw?.Replace("\\0", "\0").Replace("\\r", "\r").Replace("\\n", "\n")).Should().Be(expected);
+    }
+
+    [Fact]
+    public void Long_decoder_messages_are_capped()
+    {
+        string readable = ImageDecoder.ReadableDecoderMessage(new string('x', 1000));
+        readable.Should().Be(new string('x', 200) + "…");
+    }
+
     [Fact]
     public void Random_bytes_are_refused_with_the_given_name()
     {

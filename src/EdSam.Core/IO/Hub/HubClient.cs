@@ -16,7 +16,8 @@ namespace EdSam.IO.Hub;
 /// <c>&lt;file&gt;.incomplete</c>, resumes an existing partial file with an HTTP Range request (and after a dropped
 /// connection, up to <see cref="HubOptions.MaxAttempts"/> times), checks the SHA-256 the server announces in
 /// <c>X-Linked-Etag</c>/<c>ETag</c>, and only then renames the file into place — the cache never holds a partial or
-/// corrupt file under its final name.</para>
+/// corrupt file under its final name. A host that cannot be reached at all (the name does not resolve, the connection
+/// is refused) is reported at once as <see cref="HubUnreachableException"/>, not retried, and leaves no empty partial file.</para>
 /// <para>Thread-safe and safe across processes sharing a cache: one download per file at a time (an OS lock on
 /// <c>models--…/locks/{revision}/{file}.lock</c>); the other callers wait for it and then use the file it cached.</para>
 /// </remarks>
@@ -107,6 +108,7 @@ public sealed partial class HubClient : IDisposable
     /// <exception cref="HubFileNotFoundException">The server answered 404.</exception>
     /// <exception cref="HubOfflineException">Offline mode is on and the file is not cached.</exception>
     /// <exception cref="HubChecksumException">The bytes do not match the announced SHA-256.</exception>
+    /// <exception cref="HubUnreachableException">The hub's host does not resolve or refuses the connection (not retried; nothing is left in the cache).</exception>
     /// <exception cref="HubException">Any other HTTP or network failure (401/403 with a hint about tokens, 5xx, dropped connections).</exception>
     public async Task<string> DownloadFileAsync(string repoId, string fileName, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -162,14 +164,17 @@ public sealed partial class HubClient : IDisposable
             }
             catch (TransferInterruptedException interrupted)
             {
+                long kept = File.Exists(partial) ? new FileInfo(partial).Length : 0;
+                if (kept == 0 && File.Exists(partial)) File.Delete(partial); // nothing to resume from
                 throw new HubException(
                     $"Downloading '{fileName}' of '{repoId}' from {url} was interrupted {attempt} time(s) ({interrupted.InnerException?.Message}). " +
-                    $"The {new FileInfo(partial).Length:N0} bytes received are kept in '{partial}'; call again to resume.",
+                    (kept > 0 ? $"The {kept:N0} bytes received are kept in '{partial}'; call again to resume." : "No bytes were received; call again to retry."),
                     repoId, fileName, url, interrupted.InnerException);
             }
             catch (Exception ex) when (ex is not PartialFileInUseException)
             {
-                // A refused request (404, 401, …) leaves an empty partial file behind; a non-empty one is kept to resume.
+                // A refused request (404, 401, …) or an unreachable host leaves an empty partial file behind; a non-empty
+                // one is kept to resume.
                 if (File.Exists(partial) && new FileInfo(partial).Length == 0) File.Delete(partial);
                 throw;
             }
@@ -234,6 +239,10 @@ public sealed partial class HubClient : IDisposable
         try
         {
             return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex) when (IsUnreachable(ex))
+        {
+            throw Unreachable(ex, url, repoId, fileName);
         }
         catch (Exception ex) when (IsTransferFailure(ex, cancellationToken))
         {
@@ -347,6 +356,10 @@ public sealed partial class HubClient : IDisposable
             try
             {
                 response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, requestToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException ex) when (IsUnreachable(ex))
+            {
+                throw Unreachable(ex, current, repoId, fileName);
             }
             catch (Exception ex) when (IsTransferFailure(ex, callerToken))
             {
@@ -527,6 +540,22 @@ public sealed partial class HubClient : IDisposable
     private void ArmTimeout(CancellationTokenSource timeout)
     {
         if (Options.Timeout != System.Threading.Timeout.InfiniteTimeSpan) timeout.CancelAfter(Options.Timeout);
+    }
+
+    /// <summary>
+    /// The host could not be reached at all (its name does not resolve, the connection is refused or fails before any
+    /// answer), as opposed to a transfer that dropped: retrying at once cannot help, so it is reported, not retried.
+    /// </summary>
+    private static bool IsUnreachable(HttpRequestException ex)
+        => ex.StatusCode is null && ex.HttpRequestError is HttpRequestError.NameResolutionError or HttpRequestError.ConnectionError or HttpRequestError.ProxyTunnelError;
+
+    private static HubUnreachableException Unreachable(HttpRequestException ex, Uri url, string repoId, string fileName)
+    {
+        string why = ex.HttpRequestError == HttpRequestError.NameResolutionError ? $"the name '{url.Host}' does not resolve" : ex.Message;
+        return new HubUnreachableException(
+            $"Cannot reach {url.Authority}: {why} (downloading '{fileName}' of '{repoId}' from {url}). " +
+            "Check the network connection and HF_ENDPOINT (HubOptions.Endpoint), or set HF_HUB_OFFLINE=1 to use only the cache.",
+            repoId, fileName, url, ex);
     }
 
     /// <summary>Network failures and our inactivity timeout (not the caller's cancellation).</summary>

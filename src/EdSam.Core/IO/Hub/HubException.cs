@@ -73,3 +73,25 @@ public sealed class HubChecksumException : HubException
     /// <summary>The digest of the received bytes.</summary>
     public string ActualSha256 { get; }
 }
+
+/// <summary>
+/// The hub's host could not be reached at all — its name does not resolve, or the connection was refused or failed
+/// before any answer. Unlike a dropped transfer this is not retried: retrying cannot help until the network, the
+/// endpoint (<c>HF_ENDPOINT</c>) or the name is fixed.
+/// </summary>
+public sealed class HubUnreachableException : HubException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">Which host could not be reached, why, and what to do.</param>
+    /// <param name="repoId">The repository id.</param>
+    /// <param name="fileName">The file inside the repository.</param>
+    /// <param name="url">The URL requested.</param>
+    /// <param name="innerException">The network error.</param>
+    public HubUnreachableException(string message, string repoId, string fileName, Uri url, Exception? innerException)
+        : base(message, repoId, fileName, url, innerException)
+    {
+    }
+
+    /// <summary>The host that could not be reached.</summary>
+    public string Host => Url!.Host;
+}

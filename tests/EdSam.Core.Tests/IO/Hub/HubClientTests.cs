@@ -170,6 +170,79 @@ public sealed class HubClientTests : IDisposable
         requests[1].Header("Range").Should().Be($"bytes={1800}-");
     }
 
+    /// <summary>A loopback port nothing listens on: connecting to it is refused at once.</summary>
+    internal static int ClosedPort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    /// <summary>Counts the requests the client sends (each attempt is one), passing them on to a real socket handler.</summary>
+    private sealed class CountingHandler() : DelegatingHandler(new SocketsHttpHandler { AllowAutoRedirect = false })
+    {
+        public int Requests;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref Requests);
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task A_refused_connection_is_reported_as_unreachable_once_and_leaves_no_partial_file()
+    {
+        int port = ClosedPort();
+        using var handler = new CountingHandler();
+        using var http = new HttpClient(handler);
+        using var hub = new HubClient(new HubOptions { Endpoint = $"http://127.0.0.1:{port}", CacheDirectory = _cache, MaxAttempts = 3 }, http);
+
+        var act = () => hub.DownloadFileAsync(Repo, File1);
+
+        var error = (await act.Should().ThrowAsync<HubUnreachableException>()).Which;
+        error.Message.Should().StartWith($"Cannot reach 127.0.0.1:{port}: ").And.Contain(File1).And.NotContain("interrupted");
+        error.Host.Should().Be("127.0.0.1");
+        handler.Requests.Should().Be(1, "a refused connection is not a dropped transfer: retrying at once cannot help");
+        CachedFiles().Should().BeEmpty("no byte was received, so there is nothing to resume");
+    }
+
+    [SkippableFact]
+    public async Task A_host_name_that_does_not_resolve_is_reported_as_unreachable_without_retrying()
+    {
+        // The .invalid top-level domain never resolves (RFC 2606); skip where the resolver takes long to say so.
+        const string host = "hub.edsam-tests.invalid";
+        var lookup = System.Net.Dns.GetHostAddressesAsync(host);
+        bool answered = await Task.WhenAny(lookup, Task.Delay(TimeSpan.FromSeconds(2))) == lookup;
+        Skip.IfNot(answered && lookup.IsFaulted, $"the resolver does not fail fast for '{host}' here");
+
+        using var handler = new CountingHandler();
+        using var http = new HttpClient(handler);
+        using var hub = new HubClient(new HubOptions { Endpoint = $"http://{host}", CacheDirectory = _cache, MaxAttempts = 3 }, http);
+
+        var act = () => hub.DownloadFileAsync(Repo, File1);
+
+        (await act.Should().ThrowAsync<HubUnreachableException>())
+            .WithMessage($"Cannot reach {host}: the name '{host}' does not resolve (downloading '{File1}' of '{Repo}'*HF_ENDPOINT*");
+        handler.Requests.Should().Be(1);
+        CachedFiles().Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_transfer_dropped_before_any_byte_keeps_no_empty_partial_file()
+    {
+        using var server = new LoopbackHttpServer(Hub(_weights, $"/{Repo}/resolve/main/{File1}", cutAfterForRequest: _ => 0));
+        using var hub = new HubClient(Options(server) with { MaxAttempts = 2 });
+
+        var act = () => hub.DownloadFileAsync(Repo, File1);
+
+        (await act.Should().ThrowAsync<HubException>()).Which.Message.Should().Contain("interrupted 2 time(s)")
+            .And.Contain("No bytes were received").And.NotContain(".incomplete");
+        CachedFiles().Should().BeEmpty();
+    }
+
     [Fact]
     public async Task A_partial_file_left_by_a_failed_call_is_resumed_by_the_next_call()
     {
