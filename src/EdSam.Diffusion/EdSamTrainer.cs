@@ -140,11 +140,7 @@ public sealed class EdSamTrainer
         if (checkpoints?.TryLoadLatest<EdSamCheckpointState>(contents) is { } restored)
         {
             var saved = restored.TrainerState;
-            if (saved.Mismatch(runState, identity) is { } mismatch)
-                throw new CheckpointException(restored.Path, CheckpointProblem.Incompatible, mismatch);
-            if (identity.UnknownIn(saved.Settings) is { Count: > 0 } unknown)
-                o.Logger?.LogWarning("Checkpoint {Path} does not record {Settings} (it was written by an older EdSam), so they cannot be " +
-                                     "checked against this run's options; resuming on the assumption that they are unchanged.", restored.Path, string.Join(", ", unknown));
+            identity.EnsureResumable(restored.Path, saved.Settings, o.Logger, saved.Differences(runState));
             step = restored.Step;
             losses.AddRange(saved.Losses ?? []);
             alreadyComplete = step >= totalSteps;

@@ -367,13 +367,7 @@ public sealed class Vl2vAdipTrainer
             if (manager?.TryLoadLatest<StageState>(contents) is { } loaded)
             {
                 state = loaded.TrainerState;
-                if (identity.Differences(state.Settings) is { Count: > 0 } differences)
-                    throw new CheckpointException(loaded.Path, CheckpointProblem.Incompatible,
-                        $"it was written by a run with {string.Join(", ", differences)}: resuming would not continue that run. Use another " +
-                        "CheckpointDirectory (--checkpoints) for the new settings, or run again with the original settings to continue it.");
-                if (identity.UnknownIn(state.Settings) is { Count: > 0 } unknown)
-                    _logger?.LogWarning("Checkpoint {Path} does not record {Settings} (it was written by an older EdSam), so they cannot be " +
-                                        "checked against this run's options; resuming on the assumption that they are unchanged.", loaded.Path, string.Join(", ", unknown));
+                identity.EnsureResumable(loaded.Path, state.Settings, _logger);
                 state.Settings = identity.Settings.ToDictionary();
                 _logger?.LogInformation("Stage {Stage}: resumed from {Path} at step {Step}.", name, loaded.Path, loaded.Step);
             }

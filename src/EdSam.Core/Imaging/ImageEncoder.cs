@@ -1,3 +1,4 @@
+using EdSam.IO;
 using StbImageWriteSharp;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -20,7 +21,7 @@ public static class ImageEncoder
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         byte[] png = EncodePng(image);
-        WriteAtomically(path, png);
+        AtomicFile.WriteAllBytes(path, png);
     }
 
     /// <summary>Encodes <paramref name="image"/> as PNG in memory.</summary>
@@ -58,29 +59,5 @@ public static class ImageEncoder
             throw new ArgumentException("The image tensor holds NaN or infinite values.", nameof(image));
         Tensor bytes = cpu.clamp(0, 1).mul(255).round().to(ScalarType.Byte).permute(1, 2, 0).contiguous();
         return (bytes.data<byte>().ToArray(), (int)image.shape[0], (int)image.shape[1], (int)image.shape[2]);
-    }
-
-    /// <summary>Writes <paramref name="contents"/> to a temporary file in the target folder, then renames it into place.</summary>
-    internal static void WriteAtomically(string path, ReadOnlySpan<byte> contents)
-    {
-        string fullPath = Path.GetFullPath(path);
-        string directory = Path.GetDirectoryName(fullPath)!;
-        Directory.CreateDirectory(directory);
-        // Same folder as the target so the rename stays on one file system and is atomic.
-        string temporary = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                file.Write(contents);
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, fullPath, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
     }
 }

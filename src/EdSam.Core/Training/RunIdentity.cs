@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Logging;
 
 namespace EdSam.Training;
 
@@ -54,6 +55,28 @@ public sealed class RunIdentity
     public IReadOnlyList<string> Differences(IReadOnlyDictionary<string, string>? saved) =>
         saved is null ? [] : _order.Where(n => saved.TryGetValue(n, out string? old) && !string.Equals(old, _settings[n], StringComparison.Ordinal))
                                     .Select(n => $"{n} {saved[n]} (now {_settings[n]})").ToList();
+
+    /// <summary>
+    /// The check a trainer makes after loading a checkpoint: throws when the checkpoint was written under other settings
+    /// (naming each, old and new), and logs a warning naming the settings it does not record (an older checkpoint, resumed).
+    /// </summary>
+    /// <param name="checkpointPath">The loaded checkpoint, named in the exception and the warning.</param>
+    /// <param name="saved">The settings stored in the checkpoint, or null.</param>
+    /// <param name="logger">Receives the warning; none when null.</param>
+    /// <param name="otherDifferences">Differences the trainer found in state it checks itself (for example its seed), listed first.</param>
+    /// <exception cref="CheckpointException">Any difference (<see cref="CheckpointProblem.Incompatible"/>).</exception>
+    public void EnsureResumable(string checkpointPath, IReadOnlyDictionary<string, string>? saved, ILogger? logger,
+        IEnumerable<string>? otherDifferences = null)
+    {
+        var differences = (otherDifferences ?? []).Concat(Differences(saved)).ToList();
+        if (differences.Count > 0)
+            throw new CheckpointException(checkpointPath, CheckpointProblem.Incompatible,
+                $"it was written by a run with {string.Join(", ", differences)}: resuming would not continue that run. Use another " +
+                "CheckpointDirectory (--checkpoints) for the new settings, or run again with the original settings to continue it.");
+        if (UnknownIn(saved) is { Count: > 0 } unknown)
+            logger?.LogWarning("Checkpoint {Path} does not record {Settings} (it was written by an older EdSam), so they cannot be " +
+                               "checked against this run's options; resuming on the assumption that they are unchanged.", checkpointPath, string.Join(", ", unknown));
+    }
 
     /// <summary>This run's settings that <paramref name="saved"/> does not record (a checkpoint written by an older
     /// version): they cannot be checked, so the trainer resumes and logs a warning naming them.</summary>

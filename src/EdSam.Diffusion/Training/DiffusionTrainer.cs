@@ -121,14 +121,7 @@ public sealed class DiffusionTrainer
         RunIdentity identity = RunIdentityOf(options);
         if (checkpoints?.TryLoadLatest<DiffusionTrainerState>(contents) is { } loaded)
         {
-            var saved = loaded.TrainerState?.Settings;
-            if (identity.Differences(saved) is { Count: > 0 } differences)
-                throw new CheckpointException(loaded.Path, CheckpointProblem.Incompatible,
-                    $"it was written by a run with {string.Join(", ", differences)}: resuming would not continue that run. Use another " +
-                    "CheckpointDirectory for the new settings, or run again with the original settings to continue it.");
-            if (identity.UnknownIn(saved) is { Count: > 0 } unknown)
-                logger?.LogWarning("Checkpoint {Path} does not record {Settings} (it was written by an older EdSam), so they cannot be " +
-                                   "checked against this run's options; resuming on the assumption that they are unchanged.", loaded.Path, string.Join(", ", unknown));
+            identity.EnsureResumable(loaded.Path, loaded.TrainerState?.Settings, logger);
             start = Math.Min(loaded.Step, options.Steps);
             earlier = TimeSpan.FromSeconds(loaded.TrainerState?.ElapsedSeconds ?? 0);
             logger?.LogInformation("Resuming diffusion training from {Checkpoint} (step {Step} of {Steps}).", loaded.Path, loaded.Step, options.Steps);

@@ -21,18 +21,13 @@ internal sealed record EdSamCheckpointState
     /// schedule, adversarial source); null in checkpoints written before they were recorded.</summary>
     public Dictionary<string, string>? Settings { get; init; }
 
-    /// <summary>Why resuming a run with <paramref name="current"/> settings would not continue this one, or null.</summary>
+    /// <summary>How the seed, batch size and example count of <paramref name="current"/> differ from this checkpoint's
+    /// (the other settings are compared by <see cref="RunIdentity"/>), each as <c>Name old (now new)</c>.</summary>
     /// <param name="current">The new run's seed, batch size and example count.</param>
-    /// <param name="identity">The new run's other settings.</param>
-    public string? Mismatch(EdSamCheckpointState current, RunIdentity identity)
+    public IEnumerable<string> Differences(EdSamCheckpointState current)
     {
-        var problems = new List<string>();
-        if (Seed != current.Seed) problems.Add($"Seed {Seed} (now {current.Seed})");
-        if (BatchSize != current.BatchSize) problems.Add($"BatchSize {BatchSize} (now {current.BatchSize})");
-        if (ExampleCount != current.ExampleCount) problems.Add($"{ExampleCount} training examples (now {current.ExampleCount})");
-        problems.AddRange(identity.Differences(Settings));
-        return problems.Count == 0 ? null : "it was written by a run with " + string.Join(", ", problems) +
-            ": resuming would not continue that run. Use another CheckpointDirectory (--checkpoints) for the new settings, " +
-            "or run again with the original settings to continue it.";
+        if (Seed != current.Seed) yield return $"Seed {Seed} (now {current.Seed})";
+        if (BatchSize != current.BatchSize) yield return $"BatchSize {BatchSize} (now {current.BatchSize})";
+        if (ExampleCount != current.ExampleCount) yield return $"{ExampleCount} training examples (now {current.ExampleCount})";
     }
 }

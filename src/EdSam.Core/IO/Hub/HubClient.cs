@@ -504,9 +504,7 @@ public sealed partial class HubClient : IDisposable
             if (File.Exists(path)) File.Delete(path); // no tag from the hub: an older one must not vouch for this file
             return;
         }
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllText(path + ".tmp", version);
-        File.Move(path + ".tmp", path, overwrite: true);
+        AtomicFile.WriteAllText(path, version);
     }
 
     /// <summary>The first tag in <c>X-Linked-Etag</c> (large files: their SHA-256) or <c>ETag</c>.</summary>
