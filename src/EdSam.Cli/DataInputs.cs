@@ -34,7 +34,7 @@ internal static class DataInputs
         }
     }
 
-    /// <summary>Examples from image inputs, streamed in order; keys are file paths, table keys or shard keys.</summary>
+    /// <summary>Examples from image inputs, streamed in order; keys are full file paths, table keys or shard keys.</summary>
     /// <param name="inputs">Files, folders (images found recursively, in ordinal order), tables, shard patterns or <c>fashion-mnist-dg</c>.</param>
     /// <param name="shardIndex">Slice of the WebDataset shards to read (other inputs are read whole).</param>
     /// <param name="shardCount">Number of slices.</param>
@@ -57,15 +57,18 @@ internal static class DataInputs
             {
                 foreach (var example in CaptionTable.Open(input)) yield return example;
             }
+            // Full paths, as DomainBed folders and caption tables give: an image's key is then the same whichever
+            // working directory or spelling a command was given (ED-SAM finds x* in the shards by their source's key).
             else if (Directory.Exists(input))
             {
-                foreach (string file in Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories)
+                foreach (string file in Directory.EnumerateFiles(Path.GetFullPath(input), "*", SearchOption.AllDirectories)
                     .Where(IsImageFile).Order(StringComparer.Ordinal))
                     yield return new Example(file, ImageSource.FromFile(file));
             }
             else
             {
-                yield return new Example(input, ImageSource.FromFile(input));
+                string file = Path.GetFullPath(input);
+                yield return new Example(file, ImageSource.FromFile(file));
             }
         }
     }
