@@ -15,6 +15,9 @@ internal sealed class LoadedClip(ClipModel model, string modelId, ImagePreproces
     /// <summary>What the user passed as <c>--model</c>, recorded in outputs' metadata.</summary>
     public string ModelId { get; } = modelId;
 
+    /// <summary>The tokenizer file given or found (<c>bpe_simple_vocab_16e6.txt.gz</c> or <c>vocab.json</c>), or null.</summary>
+    public string? TokenizerSource { get; } = tokenizerSource;
+
     /// <summary>Preprocessing for the model's input size.</summary>
     public ImagePreprocessor Preprocessor { get; } = preprocessor;
 
@@ -32,7 +35,7 @@ internal sealed class LoadedClip(ClipModel model, string modelId, ImagePreproces
         var loaded = loadTokenizer?.Invoke() ?? throw new CliInputException(
             $"No tokenizer found for '{ModelId}': pass --tokenizer with bpe_simple_vocab_16e6.txt.gz (CLIP models share OpenAI's BPE) or a Hugging Face vocab.json.");
         // Checked once, before any text is encoded: a tokenizer that does not match would index past the embedding table.
-        ClipVocabulary.EnsureFits(loaded, Model, tokenizerSource, ModelId);
+        ClipVocabulary.EnsureFits(loaded, Model, TokenizerSource, ModelId);
         return loaded;
     }
 

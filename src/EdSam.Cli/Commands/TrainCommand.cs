@@ -27,7 +27,7 @@ internal static class TrainCommand
             AllowMultipleArgumentsPerToken = true,
         };
         adversarial.Validators.Add(CommonOptions.RejectOptionLikeValues);
-        var output = new Option<string>("--out", "-o") { Description = "Where the fine-tuned weights are written (.safetensors, OpenAI key layout).", Required = true };
+        var output = new Option<string>("--out", "-o") { Description = "Where the fine-tuned model is written: a folder (OpenCLIP layout: weights, config, preprocessing, BPE vocabulary; --model loads it) or a .safetensors file (weights only, OpenAI key layout).", Required = true };
         var defaults = new EdSamOptions();
         var epochs = CommonOptions.PositiveInt("--epochs", defaults.Epochs, "Passes over the training examples.");
         var batchSize = CommonOptions.PositiveInt("--batch-size", defaults.BatchSize, "Real examples per optimisation step.");
@@ -83,13 +83,17 @@ internal static class TrainCommand
                 console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"warning: only {coverage.Covered} of {coverage.Checked} training examples ({100 * coverage.Fraction:F1}%) have adversarial samples in --adversarial; the others were trained on their real images only."));
 
-            result.Save(outPath);
+            if (outPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+                result.Save(outPath);
+            else
+                result.Model.SavePretrained(outPath, clip.Preprocessor.Options,
+                    clip.TokenizerSource is { } bpe && bpe.EndsWith(".txt.gz", StringComparison.OrdinalIgnoreCase) ? bpe : null);
             console.Out.WriteLine(result.AlreadyComplete
                 ? string.Create(CultureInfo.InvariantCulture,
-                    $"already complete: nothing trained; loaded the finished run ({result.StepsCompleted} steps, final loss {result.Losses.LastOrDefault(double.NaN):F4}) from {result.LastCheckpoint}; weights written to {outPath}")
+                    $"already complete: nothing trained; loaded the finished run ({result.StepsCompleted} steps, final loss {result.Losses.LastOrDefault(double.NaN):F4}) from {result.LastCheckpoint}; model written to {outPath}")
                 : string.Create(CultureInfo.InvariantCulture,
                     $"trained {result.StepsCompleted} steps ({(result.History.Count < result.StepsCompleted ? $"{result.History.Count} in this run, resumed after step {result.StepsCompleted - result.History.Count} from --checkpoints; " : "")}" +
-                    $"final loss {result.Losses.LastOrDefault(double.NaN):F4}); weights written to {outPath}"));
+                    $"final loss {result.Losses.LastOrDefault(double.NaN):F4}); model written to {outPath}"));
             if (split is not null)
             {
                 double accuracy = EdSamTrainer.Evaluate(clip.Model, clip.Tokenize, split.Test, split.ClassNames);

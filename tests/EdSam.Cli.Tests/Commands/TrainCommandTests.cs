@@ -31,6 +31,26 @@ public sealed class TrainCommandTests
     }
 
     [SkippableFact]
+    public void Training_into_a_folder_writes_a_model_that_the_other_commands_load_by_folder()
+    {
+        using var temp = new TempFolder();
+        string modelFolder = TestModels.FullVocabModelFolder();
+        string data = TestModels.WriteDomainBed(temp.File("data"), ["a", "b"], ["red", "blue"], perClass: 2);
+        string output = temp.File("tuned");
+
+        var trained = CliRun.Invoke("train", "--model", modelFolder, "--data", data, "--out", output, "--epochs", "1", "--batch-size", "4");
+        var evaluated = CliRun.Invoke("eval", "--model", output, "--data", data);
+
+        trained.ExitCode.Should().Be(0, trained.Error);
+        trained.Out.Should().Contain($"model written to {output}");
+        evaluated.ExitCode.Should().Be(0, evaluated.Error + " — the folder holds config, weights and tokenizer");
+        using var tuned = ClipModel.FromPretrained(output);
+        using var original = TestModels.LoadFullVocabModel(modelFolder);
+        tuned.Config.Should().Be(original.Config);
+        tuned.state_dict().Any(kv => !kv.Value.equal(original.state_dict()[kv.Key]).all().item<bool>()).Should().BeTrue("the folder holds the trained weights");
+    }
+
+    [SkippableFact]
     public void Ctrl_c_after_the_first_step_exits_130_with_a_checkpoint_and_a_rerun_resumes_to_the_end()
     {
         using var temp = new TempFolder();
