@@ -83,6 +83,12 @@ public sealed record EdSamOptions
     /// <value>The default value is null (no augmentation).</value>
     public IImageTransform? Augmentation { get; init; }
 
+    /// <summary>Threads that decode, augment and preprocess each batch's images (results do not depend on it: every
+    /// row's draws are keyed by step and row).</summary>
+    /// <value>The default value is min(4, processor count).</value>
+    [Range(1, 256)]
+    public int Workers { get; init; } = Math.Min(4, Environment.ProcessorCount);
+
     /// <summary>Where training runs; the model is moved there. CPU when null.</summary>
     /// <value>The default value is null (CPU).</value>
     public Device? Device { get; init; }

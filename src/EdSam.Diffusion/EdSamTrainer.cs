@@ -163,7 +163,9 @@ public sealed class EdSamTrainer
                 var batchExamples = batch.Select(i => examples[i]).ToArray();
                 var batchCaptions = batch.Select(i => captions[i]).ToArray();
 
-                var images = stack(batchExamples.Select((e, row) => LoadPreprocessed(Augmented(e.Image.Load(), step, row), preprocessor)).ToArray()).to(device);
+                long current = step;
+                var images = ParallelRows.Stack(batchExamples.Length,
+                    row => LoadPreprocessed(Augmented(batchExamples[row].Image.Load(), current, row), preprocessor), o.Workers, device);
                 var text = model.EncodeText(tokenize(batchCaptions).to(device));
                 var clipLoss = ClipContrastiveLoss.Compute(model.EncodeImage(images), text, logitScale);
                 var loss = clipLoss;

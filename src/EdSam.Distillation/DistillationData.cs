@@ -16,30 +16,12 @@ internal static class DistillationData
 
     /// <summary>Decodes and transforms <paramref name="examples"/> into <c>[N, 3, size, size]</c> float32 in [0, 1] on <paramref name="device"/>.</summary>
     /// <remarks>Row i's augmentation draws from <c>new Random(seedOf(i))</c>: a pure function, so runs and resumes repeat exactly.</remarks>
-    public static Tensor LoadImages(IReadOnlyList<Example> examples, IImageTransform transform, Func<int, int> seedOf, Device device, int workers = 1)
-    {
-        var rows = new Tensor?[examples.Count];
-        try
+    public static Tensor LoadImages(IReadOnlyList<Example> examples, IImageTransform transform, Func<int, int> seedOf, Device device, int workers = 1) =>
+        ParallelRows.Stack(examples.Count, i =>
         {
-            // Rows are made on worker threads (outside any dispose scope) and disposed here once stacked.
-            Parallel.For(0, examples.Count, new ParallelOptions { MaxDegreeOfParallelism = workers }, i =>
-            {
-                using var raw = examples[i].Image.Load();
-                rows[i] = transform.Apply(raw, new Random(seedOf(i)));
-            });
-            using var scope = NewDisposeScope();
-            return scope.MoveToOuter(stack(rows!).to(device));
-        }
-        catch (AggregateException e)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.Flatten().InnerExceptions[0]);
-            throw;
-        }
-        finally
-        {
-            foreach (var row in rows) row?.Dispose();
-        }
-    }
+            using var raw = examples[i].Image.Load();
+            return transform.Apply(raw, new Random(seedOf(i)));
+        }, workers, device);
 
     /// <summary>The labels of <paramref name="examples"/> as int64 <c>[N]</c>.</summary>
     /// <exception cref="ArgumentException">An example has no label.</exception>

@@ -159,7 +159,8 @@ public sealed class EdSamTrainerTests
     {
         using var model = TinyClip.Create();
         var examples = ToyData.Examples(8);
-        var trainer = new EdSamTrainer(Fast with { Epochs = 1 });
+        // One thread, so every tensor is made (and counted) on this test's thread; ParallelRowsTests covers the workers.
+        var trainer = new EdSamTrainer(Fast with { Epochs = 1, Workers = 1 });
         trainer.Fit(examples, null, model, TinyClip.Tokenize);
         long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         trainer.Fit(examples, null, model, TinyClip.Tokenize);
