@@ -229,6 +229,20 @@ public sealed class EdSamTrainerTests
     }
 
     [Fact]
+    public void Augmented_batches_are_the_same_on_one_thread_and_on_three()
+    {
+        var examples = ToyData.Examples(8);
+        using var single = TinyClip.Create();
+        using var parallel = TinyClip.Create();
+
+        var a = new EdSamTrainer(Fast with { Augmentation = DomainBed, Workers = 1 }).Fit(examples, null, single, TinyClip.Tokenize);
+        var b = new EdSamTrainer(Fast with { Augmentation = DomainBed, Workers = 3 }).Fit(examples, null, parallel, TinyClip.Tokenize);
+
+        b.Losses.Should().Equal(a.Losses);
+        Weights(single).Zip(Weights(parallel)).Should().OnlyContain(p => p.First.eq(p.Second).all().item<bool>());
+    }
+
+    [Fact]
     public void Resumed_augmented_training_equals_uninterrupted_training()
     {
         using var folderA = new TemporaryFolder();
