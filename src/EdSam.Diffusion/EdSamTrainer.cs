@@ -50,8 +50,9 @@ public sealed class EdSamTrainer
     /// <summary>The options.</summary>
     public EdSamOptions Options { get; }
 
-    /// <summary>Trains on every example of every domain of <paramref name="dataset"/> (for domain generalization pass the
-    /// source domains only, e.g. <c>DomainSplit.Train</c> through the list overload).</summary>
+    /// <summary>Trains on every example of every domain of <paramref name="dataset"/> — fine-tuning on all of it. For
+    /// domain generalization use the overload with a test domain (or a <see cref="DomainSplit"/>), which keeps the
+    /// held-out domain out of training.</summary>
     /// <param name="dataset">The data set; captions come from its examples (<see cref="Example.Caption"/>), else
     /// <see cref="FallbackCaptionTemplate"/> with the class name.</param>
     /// <param name="model">The CLIP model to fine-tune (trained in place).</param>
@@ -71,6 +72,27 @@ public sealed class EdSamTrainer
         ArgumentNullException.ThrowIfNull(dataset);
         var examples = dataset.Domains.SelectMany(dataset.GetExamples).ToArray();
         return Fit(examples, dataset.ClassNames, model, ClipGuidance.TokenizeWith(model, tokenizer), adversarial, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Domain generalization: splits <paramref name="dataset"/> leaving <paramref name="testDomain"/> out (seeded by
+    /// <see cref="EdSamOptions.Seed"/>, as <c>Vl2vAdipTrainer.Fit(dataset, testDomain)</c> does) and trains on the source
+    /// domains' training part only; evaluate on <c>dataset.LeaveOneDomainOut(testDomain, seed).Test</c>.
+    /// </summary>
+    /// <param name="dataset">The data set.</param>
+    /// <param name="testDomain">The held-out domain, never seen in training.</param>
+    /// <param name="model">The CLIP model to fine-tune (trained in place).</param>
+    /// <param name="tokenizer">The model's tokenizer.</param>
+    /// <param name="adversarial">Where x* come from, or null.</param>
+    /// <param name="progress">Per-step progress.</param>
+    /// <param name="cancellationToken">Stops after the current step.</param>
+    /// <returns>The trained model and its history.</returns>
+    /// <exception cref="ArgumentException"><paramref name="testDomain"/> is not a domain of the data set.</exception>
+    public EdSamResult Fit(IDomainDataset dataset, string testDomain, ClipModel model, ClipTokenizer tokenizer, IAdversarialSampleSource? adversarial = null,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        return Fit(dataset.LeaveOneDomainOut(testDomain, unchecked((int)Options.Seed)), model, tokenizer, adversarial, progress, cancellationToken);
     }
 
     /// <summary>Trains on the source domains of a leave-one-domain-out split (<see cref="DomainSplit.Train"/>).</summary>

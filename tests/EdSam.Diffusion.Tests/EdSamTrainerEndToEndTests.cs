@@ -54,6 +54,35 @@ public sealed class EdSamTrainerEndToEndTests
     }
 
     [SkippableFact]
+    public void Fit_with_a_test_domain_trains_on_the_leave_one_domain_out_split_only()
+    {
+        string? clipFolder = FindClipFixtures();
+        Skip.If(clipFolder is null, "../shared/fixtures/clip is absent");
+        var tokenizer = ClipTokenizer.FromBpeFile(Path.Combine(clipFolder!, "bpe_simple_vocab_16e6.txt.gz"));
+        var config = TinyClip.Config with { Text = TinyClip.Config.Text with { VocabSize = 49408 } };   // fits the real BPE
+        ClipModel NewClip() { manual_seed(3); return new ClipModel(config); }
+        var dataset = new DomainDataset("toy", ToyData.ClassNames, new Dictionary<string, IReadOnlyList<Example>>
+        {
+            ["photo"] = ToyData.Examples(10, domain: "photo"),
+            ["sketch"] = ToyData.Examples(10, domain: "sketch", seed: 2),
+            ["cartoon"] = ToyData.Examples(10, domain: "cartoon", seed: 3),
+        });
+        var trainer = new EdSamTrainer(new EdSamOptions { Epochs = 1, BatchSize = 4, LearningRate = 1e-3, WarmupSteps = 0, Seed = 5 });
+        using var byName = NewClip();
+        using var bySplit = NewClip();
+        using var everything = NewClip();
+
+        var a = trainer.Fit(dataset, "sketch", byName, tokenizer);
+        var b = trainer.Fit(dataset.LeaveOneDomainOut("sketch", 5), bySplit, tokenizer);
+        var all = trainer.Fit(dataset, everything, tokenizer);
+
+        a.Losses.Should().Equal(b.Losses);
+        a.TotalSteps.Should().Be(b.TotalSteps).And.BeLessThan(all.TotalSteps, "the held-out domain is not trained on");
+        var unknown = () => trainer.Fit(dataset, "painting", bySplit, tokenizer);
+        unknown.Should().Throw<ArgumentException>().WithMessage("*painting*");
+    }
+
+    [SkippableFact]
     public void A_tokenizer_larger_than_the_model_vocabulary_is_refused_before_training_or_evaluation()
     {
         string? clipFolder = FindClipFixtures();

@@ -86,7 +86,7 @@ internal static class TrainCommand
             if (outPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
                 result.Save(outPath);
             else
-                result.Model.SavePretrained(outPath, clip.Preprocessor.Options,
+                result.SavePretrained(outPath, clip.Preprocessor.Options,
                     clip.TokenizerSource is { } bpe && bpe.EndsWith(".txt.gz", StringComparison.OrdinalIgnoreCase) ? bpe : null);
             console.Out.WriteLine(result.AlreadyComplete
                 ? string.Create(CultureInfo.InvariantCulture,

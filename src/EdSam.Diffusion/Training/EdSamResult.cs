@@ -52,8 +52,17 @@ public sealed class EdSamResult
     /// Check <see cref="AdversarialCoverage.IsComplete"/>: examples without samples got the plain CLIP loss only.</summary>
     public AdversarialCoverage? AdversarialCoverage { get; }
 
-    /// <summary>Saves the model's weights (OpenAI/OpenCLIP key layout) as a <c>.safetensors</c> file; load it with
-    /// <see cref="ClipModel.FromPretrained(ClipConfig, string, ClipLoadOptions?)"/> and the same config.</summary>
+    /// <summary>Saves the trained model as a self-describing OpenCLIP folder (weights, config, preprocessing, optionally
+    /// the BPE vocabulary) that <c>ClipModel.FromPretrained(folder)</c> loads back; see <see cref="ClipModel.SavePretrained"/>.</summary>
+    /// <param name="folder">The folder to write.</param>
+    /// <param name="preprocess">The preprocessing the model expects; CLIP's at its image size when null.</param>
+    /// <param name="bpeVocabularyPath">OpenAI's <c>bpe_simple_vocab_16e6.txt.gz</c> to copy beside the weights, or null.</param>
+    public void SavePretrained(string folder, ImagePreprocessorOptions? preprocess = null, string? bpeVocabularyPath = null) =>
+        Model.SavePretrained(folder, preprocess, bpeVocabularyPath);
+
+    /// <summary>Saves the model's weights only (OpenAI/OpenCLIP key layout) as a <c>.safetensors</c> file; load it with
+    /// <see cref="ClipModel.FromPretrained(ClipConfig, string, ClipLoadOptions?)"/> and the same config — or use
+    /// <see cref="SavePretrained"/> for a folder that carries its config.</summary>
     /// <param name="path">The file to write.</param>
     public void Save(string path)
     {
