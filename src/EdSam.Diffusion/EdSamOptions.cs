@@ -1,3 +1,4 @@
+using EdSam.Clip;
 using EdSam.Data.Augmentation;
 using EdSam.Diffusion.Models;
 using System.ComponentModel.DataAnnotations;
@@ -83,6 +84,12 @@ public sealed record EdSamOptions
     /// <value>The default value is null (no augmentation).</value>
     public IImageTransform? Augmentation { get; init; }
 
+    /// <summary>How real images become the model's input (resize, crop, mean/std): the model's own preprocessing, as
+    /// <c>ClipPretrained.Resolve(…).ReadPreprocessorOptions(config)</c> reads it from a checkpoint. Its crop size must be
+    /// the model's image size.</summary>
+    /// <value>The default value is null: CLIP's preprocessing (OpenAI mean/std, bicubic) at the model's image size.</value>
+    public ImagePreprocessorOptions? Preprocessing { get; init; }
+
     /// <summary>Threads that decode, augment and preprocess each batch's images (results do not depend on it: every
     /// row's draws are keyed by step and row).</summary>
     /// <value>The default value is min(4, processor count).</value>
@@ -120,6 +127,8 @@ public sealed record EdSamOptions
         var messages = RecordValidation.AttributeErrors(this);
         if (MinLearningRate > LearningRate) messages.Add($"The field MinLearningRate ({MinLearningRate}) must not exceed LearningRate ({LearningRate}).");
         if (CheckpointDirectory is { } dir && string.IsNullOrWhiteSpace(dir)) messages.Add("The field CheckpointDirectory must be null or name a folder (was blank).");
+        try { Preprocessing?.Validate(); }
+        catch (ArgumentException e) { messages.Add("Preprocessing: " + e.Message); }
         return RecordValidation.ThrowIfAny(this, messages);
     }
 }

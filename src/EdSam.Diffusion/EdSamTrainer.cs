@@ -141,7 +141,10 @@ public sealed class EdSamTrainer
         long totalSteps = (long)stepsPerEpoch * o.Epochs;
         bool useAdversarial = adversarial is not null && o.AdversarialWeight > 0;
         var coverage = useAdversarial ? CheckCoverage(adversarial!, examples) : null;
-        var preprocessor = new ImagePreprocessor(ImagePreprocessorOptions.Clip(model.ImageSize));
+        var preprocessing = o.Preprocessing ?? ImagePreprocessorOptions.Clip(model.ImageSize);
+        if (preprocessing.CropSize != model.ImageSize)
+            throw new ArgumentException($"EdSamOptions.Preprocessing crops to {preprocessing.CropSize} px, but the model takes {model.ImageSize} px images (vision_cfg.image_size).", nameof(model));
+        var preprocessor = new ImagePreprocessor(preprocessing);
         var device = o.Device ?? CPU;
 
         using (Seeding.Seed(o.Seed)) { }
@@ -320,7 +323,10 @@ public sealed class EdSamTrainer
             .Add(nameof(o.Beta2), o.Beta2)
             .Add(nameof(o.Epsilon), o.Epsilon)
             .Add(nameof(o.MaxGradNorm), o.MaxGradNorm)
-            .Add(nameof(o.Augmentation), o.Augmentation?.GetType().Name ?? "none");
+            .Add(nameof(o.Augmentation), o.Augmentation?.GetType().Name ?? "none")
+            .Add(nameof(o.Preprocessing), o.Preprocessing is { } p
+                ? $"mean {string.Join(" ", p.Mean)}, std {string.Join(" ", p.Std)}, {p.Interpolation}, resize {p.ResizeSize}, crop {p.CropSize}"
+                : "CLIP");
     }
 
     // L_CLIP(x*, p) over the examples that have an adversarial sample, against their captions' rows of `text`.

@@ -229,6 +229,26 @@ public sealed class EdSamTrainerTests
     }
 
     [Fact]
+    public void The_model_gets_its_own_preprocessing_and_a_wrong_crop_size_is_refused()
+    {
+        var examples = ToyData.Examples(8);
+        using var byDefault = TinyClip.Create();
+        using var explicitClip = TinyClip.Create();
+        using var imageNet = TinyClip.Create();
+
+        var a = new EdSamTrainer(Fast).Fit(examples, null, byDefault, TinyClip.Tokenize);
+        var b = new EdSamTrainer(Fast with { Preprocessing = ImagePreprocessorOptions.Clip(TinyClip.Config.Vision.ImageSize) })
+            .Fit(examples, null, explicitClip, TinyClip.Tokenize);
+        var c = new EdSamTrainer(Fast with { Preprocessing = ImagePreprocessorOptions.ImageNet(TinyClip.Config.Vision.ImageSize) })
+            .Fit(examples, null, imageNet, TinyClip.Tokenize);
+
+        b.Losses.Should().Equal(a.Losses, "null means CLIP's preprocessing at the model's size");
+        c.Losses[0].Should().NotBe(a.Losses[0], "other mean/std give the model other inputs");
+        var wrongSize = () => new EdSamTrainer(Fast with { Preprocessing = ImagePreprocessorOptions.Clip(224) }).Fit(examples, null, imageNet, TinyClip.Tokenize);
+        wrongSize.Should().Throw<ArgumentException>().WithMessage("*224*16*");
+    }
+
+    [Fact]
     public void Augmented_batches_are_the_same_on_one_thread_and_on_three()
     {
         var examples = ToyData.Examples(8);

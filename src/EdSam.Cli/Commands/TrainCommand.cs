@@ -65,7 +65,7 @@ internal static class TrainCommand
 
             using var clip = model.Load(parse, cancellationToken);
             var source = shards.Length > 0 ? new ShardAdversarialSource(shards) : null;
-            var trainer = new EdSamTrainer(options);
+            var trainer = new EdSamTrainer(options with { Preprocessing = clip.Preprocessor.Options });   // the checkpoint's own mean/std
             var progress = new ConsoleProgress(console.Error);
             DomainSplit? split = test is null ? null : dataset.LeaveOneDomainOut(test, (int)options.Seed);
             var result = split is null
