@@ -58,10 +58,40 @@ public sealed class Vl2vAdipTrainer
     /// <param name="dataset">A domain-generalization data set.</param>
     /// <param name="testDomain">The held-out domain, never seen in training.</param>
     /// <returns>The trained model.</returns>
-    public Vl2vAdipModel Fit(IDomainDataset dataset, string testDomain)
+    /// <exception cref="ArgumentException"><paramref name="testDomain"/> is not a domain of the data set, or as for <see cref="Fit(DomainSplit)"/>.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; with checkpoints on, a checkpoint of the last step was written first.</exception>
+    /// <exception cref="NonFiniteLossException">The loss became NaN or infinite.</exception>
+    public Vl2vAdipModel Fit(IDomainDataset dataset, string testDomain) => Fit(dataset, testDomain, null);
+
+    /// <summary>Like <see cref="Fit(IDomainDataset, string)"/>, with progress and cancellation passed to the call (as
+    /// <c>EdSamTrainer.Fit</c> takes them) rather than through <see cref="Vl2vAdipOptions"/>.</summary>
+    /// <param name="dataset">A domain-generalization data set.</param>
+    /// <param name="testDomain">The held-out domain, never seen in training.</param>
+    /// <param name="progress">Per-step progress; <see cref="Vl2vAdipOptions.Progress"/> when null.</param>
+    /// <param name="cancellationToken">Stops after the current step (a checkpoint is written first), together with
+    /// <see cref="Vl2vAdipOptions.CancellationToken"/>.</param>
+    /// <returns>The trained model.</returns>
+    /// <exception cref="ArgumentException"><paramref name="testDomain"/> is not a domain of the data set, or as for <see cref="Fit(DomainSplit)"/>.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; with checkpoints on, a checkpoint of the last step was written first.</exception>
+    /// <exception cref="NonFiniteLossException">The loss became NaN or infinite.</exception>
+    public Vl2vAdipModel Fit(IDomainDataset dataset, string testDomain, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(dataset);
-        return Fit(dataset.LeaveOneDomainOut(testDomain, unchecked((int)Options.Seed)));
+        return Fit(dataset.LeaveOneDomainOut(testDomain, unchecked((int)Options.Seed)), progress, cancellationToken);
+    }
+
+    /// <summary>Like <see cref="Fit(DomainSplit)"/>, with progress and cancellation passed to the call.</summary>
+    /// <param name="split">The leave-one-domain-out split.</param>
+    /// <param name="progress">Per-step progress; <see cref="Vl2vAdipOptions.Progress"/> when null.</param>
+    /// <param name="cancellationToken">Stops after the current step, together with <see cref="Vl2vAdipOptions.CancellationToken"/>.</param>
+    /// <returns>The trained model.</returns>
+    /// <exception cref="ArgumentException">The split has no training or validation examples, or an example has no label.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; with checkpoints on, a checkpoint of the last step was written first.</exception>
+    /// <exception cref="NonFiniteLossException">The loss became NaN or infinite.</exception>
+    public Vl2vAdipModel Fit(DomainSplit split, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken = default)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(Options.CancellationToken, cancellationToken);
+        return Fit(split, Options with { Progress = progress ?? Options.Progress, CancellationToken = linked.Token });
     }
 
     /// <summary>Trains on the split's source domains, selecting and averaging on its in-domain validation examples.</summary>
@@ -70,7 +100,9 @@ public sealed class Vl2vAdipTrainer
     /// <exception cref="ArgumentException">The split has no training or validation examples, or an example has no label.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; with checkpoints on, a checkpoint of the last step was written first.</exception>
     /// <exception cref="NonFiniteLossException">The loss became NaN or infinite.</exception>
-    public Vl2vAdipModel Fit(DomainSplit split)
+    public Vl2vAdipModel Fit(DomainSplit split) => Fit(split, Options);
+
+    private Vl2vAdipModel Fit(DomainSplit split, Vl2vAdipOptions options)
     {
         ArgumentNullException.ThrowIfNull(split);
         if (split.Validation.Count == 0)
@@ -79,7 +111,7 @@ public sealed class Vl2vAdipTrainer
             if (!split.TrainByDomain.TryGetValue(domain, out var examples) || examples.Count == 0)
                 throw new ArgumentException($"Source domain '{domain}' has no training examples.", nameof(split));
 
-        var run = new Run(Options, split, StageObserver, StepObserver);
+        var run = new Run(options, split, StageObserver, StepObserver);
         try
         {
             return run.Train();

@@ -126,6 +126,22 @@ public sealed class Vl2vAdipTrainerTests
     }
 
     [Fact]
+    public void Progress_and_cancellation_can_be_passed_to_Fit_like_the_other_trainers()
+    {
+        using var teacher = TinySetup.Teacher();
+        var split = TinySetup.Split();
+        var options = TinySetup.Options(teacher) with { AlignSteps = 2, DistillSteps = 3 };
+        var steps = new List<(string, long)>();
+
+        using (var model = new Vl2vAdipTrainer(options).Fit(split, new SyncProgress(p => steps.Add((p.Stage, p.Step))))) { }
+        steps.Should().Equal(("align", 1L), ("align", 2L), ("distill", 1L), ("distill", 2L), ("distill", 3L));
+
+        using var cancel = new CancellationTokenSource();
+        var stopped = () => new Vl2vAdipTrainer(options).Fit(split, new SyncProgress(p => { if (p.Stage == "distill") cancel.Cancel(); }), cancel.Token);
+        stopped.Should().Throw<OperationCanceledException>();
+    }
+
+    [Fact]
     public void A_checkpoint_of_other_settings_is_refused_and_one_without_recorded_settings_resumes()
     {
         using var teacher = TinySetup.Teacher();

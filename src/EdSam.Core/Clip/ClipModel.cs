@@ -83,7 +83,13 @@ public sealed partial class ClipModel : Module<Tensor, Tensor, (Tensor logitsPer
     /// <param name="config">The architecture.</param>
     /// <param name="weightsPath">The <c>.safetensors</c> checkpoint, or a sharded checkpoint's <c>model.safetensors.index.json</c> (shards beside it).</param>
     /// <param name="options">Device, precision and loading switches; null for fp32 on the CPU.</param>
-    /// <exception cref="EdSam.IO.StateDictMismatchException">Keys are missing, unexpected or mis-shaped (all are listed).</exception>
+    /// <exception cref="EdSam.IO.StateDictMismatchException">Keys are missing, unexpected or mis-shaped (all are listed, with the config compared with).</exception>
+    /// <exception cref="FileNotFoundException">The weights file (or a shard) does not exist.</exception>
+    /// <exception cref="EdSam.IO.SafeTensorsFormatException">The file is not valid safetensors, or is a pickle checkpoint
+    /// (<c>.pt</c>, <c>.bin</c>: refused, the message says how to convert it).</exception>
+    /// <remarks>To load a folder or hub repository, call <c>FromPretrained(string repoIdOrDirectory, ClipPretrainedOptions?)</c>;
+    /// note that <c>FromPretrained("folder", null)</c> binds to the (config JSON, weights) overload — pass no second
+    /// argument, or a typed <c>(ClipPretrainedOptions?)null</c>.</remarks>
     public static ClipModel FromPretrained(ClipConfig config, string weightsPath, ClipLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(config);

@@ -11,7 +11,8 @@ public static class DomainDatasetExtensions
     /// <param name="seed">Seed of the holdout shuffle: the same seed gives the same split on every machine and run.</param>
     /// <param name="holdoutFraction">Fraction of each source domain kept for validation, in [0, 1). DomainBed uses 0.2.</param>
     /// <returns>The split.</returns>
-    /// <exception cref="ArgumentException">Unknown domain, a data set with a single domain, or a fraction outside [0, 1).</exception>
+    /// <exception cref="ArgumentException">Unknown domain (the message lists the data set's), or a data set with a single domain.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="holdoutFraction"/> is outside [0, 1).</exception>
     public static DomainSplit LeaveOneDomainOut(this IDomainDataset dataset, string testDomain, int seed, double holdoutFraction = 0.2)
     {
         ArgumentNullException.ThrowIfNull(dataset);
