@@ -7,13 +7,23 @@ namespace EdSam.Diffusion.Transport;
 /// The random draws of one <see cref="TransportTransformation"/> run over a batch of N·M latents: the forward-diffusion
 /// noise ε, the per-sample shift α ~ U(−ρ, ρ) and the transport noise ε′ of z* = (z + α√2 + ε′)/√2. Drawing them
 /// separately makes a run reproducible from its parts (and lets ρ = 0 be compared with a plain SDEdit run that uses
-/// the same ε and ε′). Dispose to free the tensors.
+/// the same ε and ε′). It owns its tensors: dispose it to free them (a class, not a record, so no <c>with</c> copy can
+/// share them with a second owner).
 /// </summary>
-/// <param name="ForwardNoise">ε, float [N·M, C, h, w]: z = √ᾱ·z₀ + √(1−ᾱ)·ε.</param>
-/// <param name="Alpha">α, float [N·M], one scalar per sample in [−ρ, ρ], broadcast over the latent.</param>
-/// <param name="ShiftNoise">ε′, float [N·M, C, h, w].</param>
-public sealed record TransportNoise(Tensor ForwardNoise, Tensor Alpha, Tensor ShiftNoise) : IDisposable
+/// <param name="forwardNoise">ε, float [N·M, C, h, w]: z = √ᾱ·z₀ + √(1−ᾱ)·ε.</param>
+/// <param name="alpha">α, float [N·M], one scalar per sample in [−ρ, ρ], broadcast over the latent.</param>
+/// <param name="shiftNoise">ε′, float [N·M, C, h, w].</param>
+public sealed class TransportNoise(Tensor forwardNoise, Tensor alpha, Tensor shiftNoise) : IDisposable
 {
+    /// <summary>ε, float [N·M, C, h, w]: z = √ᾱ·z₀ + √(1−ᾱ)·ε.</summary>
+    public Tensor ForwardNoise { get; } = forwardNoise;
+
+    /// <summary>α, float [N·M], one scalar per sample in [−ρ, ρ], broadcast over the latent.</summary>
+    public Tensor Alpha { get; } = alpha;
+
+    /// <summary>ε′, float [N·M, C, h, w].</summary>
+    public Tensor ShiftNoise { get; } = shiftNoise;
+
     /// <summary>Draws ε, then α, then ε′ (in that order) from <paramref name="generator"/>.</summary>
     /// <param name="latentShape">[N·M, C, h, w].</param>
     /// <param name="rho">ρ ≥ 0: α ~ U(−ρ, ρ).</param>

@@ -3,11 +3,18 @@ using static TorchSharp.torch;
 
 namespace EdSam.Diffusion.Transport;
 
-/// <summary>The output of <see cref="TransportTransformation.Transform(Tensor, Models.DiffusionCondition?, TorchSharp.torch.Generator, IReadOnlyList{string}?)"/>. Dispose to free the tensors.</summary>
-/// <param name="Images">float [N·M, 3, H, W] pixels in [0, 1]; row i·M + m is sample m of source image i.</param>
-/// <param name="Alpha">float [N·M]: the shift α each sample was transported by, in [−ρ, ρ].</param>
-public sealed record TransportResult(Tensor Images, Tensor Alpha) : IDisposable
+/// <summary>The output of <see cref="TransportTransformation.Transform(Tensor, Models.DiffusionCondition?, TorchSharp.torch.Generator, IReadOnlyList{string}?)"/>.
+/// It owns its tensors: dispose it to free them. (A class, not a record: a <c>with</c> copy would share tensors with two owners.)</summary>
+/// <param name="images">float [N·M, 3, H, W] pixels in [0, 1]; row i·M + m is sample m of source image i.</param>
+/// <param name="alpha">float [N·M]: the shift α each sample was transported by, in [−ρ, ρ].</param>
+public sealed class TransportResult(Tensor images, Tensor alpha) : IDisposable
 {
+    /// <summary>float [N·M, 3, H, W] pixels in [0, 1]; row i·M + m is sample m of source image i.</summary>
+    public Tensor Images { get; } = images;
+
+    /// <summary>float [N·M]: the shift α each sample was transported by, in [−ρ, ρ].</summary>
+    public Tensor Alpha { get; } = alpha;
+
     /// <summary>Frees both tensors.</summary>
     public void Dispose()
     {
