@@ -68,7 +68,7 @@ public sealed record EdSamOptions
     /// <summary>Gradients are scaled so their total L2 norm is at most this.</summary>
     /// <value>The default value is 1.</value>
     [Range(1e-9, 1e9)]
-    public double MaxGradNorm { get; init; } = 1.0;
+    public double MaxGradientNorm { get; init; } = 1.0;
 
     /// <summary>Seed of everything random: data order, the choice among each example's M samples, torch's default
     /// generator. The same seed gives the same losses and weights on CPU, with or without interruptions.</summary>

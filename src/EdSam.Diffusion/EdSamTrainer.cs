@@ -208,7 +208,7 @@ public sealed class EdSamTrainer
                 double value = TrainingGuards.EnsureFiniteLoss(loss, step, checkpoints?.LastCheckpointPath);
                 optimizer.zero_grad();
                 loss.backward();
-                double gradNorm = TrainingGuards.ClipGradientNorm(model.parameters(), o.MaxGradNorm);
+                double gradNorm = TrainingGuards.ClipGradientNorm(model.parameters(), o.MaxGradientNorm);
                 optimizer.step();
 
                 step++;
@@ -322,7 +322,7 @@ public sealed class EdSamTrainer
             .Add(nameof(o.Beta1), o.Beta1)
             .Add(nameof(o.Beta2), o.Beta2)
             .Add(nameof(o.Epsilon), o.Epsilon)
-            .Add(nameof(o.MaxGradNorm), o.MaxGradNorm)
+            .Add(nameof(o.MaxGradientNorm), o.MaxGradientNorm)
             .Add(nameof(o.Augmentation), o.Augmentation?.GetType().Name ?? "none")
             .Add(nameof(o.Preprocessing), o.Preprocessing is { } p
                 ? $"mean {string.Join(" ", p.Mean)}, std {string.Join(" ", p.Std)}, {p.Interpolation}, resize {p.ResizeSize}, crop {p.CropSize}"

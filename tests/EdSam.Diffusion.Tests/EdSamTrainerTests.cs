@@ -23,7 +23,7 @@ public sealed class EdSamTrainerTests
     {
         var o = new EdSamOptions();
         (o.AdversarialWeight, o.Epochs, o.BatchSize, o.LearningRate, o.WarmupSteps, o.WeightDecay).Should().Be((1.0, 10, 32, 1e-5, 100, 0.1));
-        (o.Beta1, o.Beta2, o.Epsilon, o.MaxGradNorm, o.Seed, o.CheckpointEvery, o.KeepLastCheckpoints).Should().Be((0.9, 0.98, 1e-6, 1.0, 0L, 500, 3));
+        (o.Beta1, o.Beta2, o.Epsilon, o.MaxGradientNorm, o.Seed, o.CheckpointEvery, o.KeepLastCheckpoints).Should().Be((0.9, 0.98, 1e-6, 1.0, 0L, 500, 3));
         o.Device.Should().BeNull();
         o.CheckpointDirectory.Should().BeNull();
         o.Augmentation.Should().BeNull("fine-tuning recipes train on the images as they are");

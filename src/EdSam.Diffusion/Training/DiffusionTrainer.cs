@@ -107,7 +107,7 @@ public sealed class DiffusionTrainer
         var schedule = options.Schedule();
         var checkpoints = options.CheckpointDirectory is null
             ? null
-            : new CheckpointManager(new CheckpointOptions { Directory = options.CheckpointDirectory, KeepLast = options.KeepCheckpoints, Logger = logger });
+            : new CheckpointManager(new CheckpointOptions { Directory = options.CheckpointDirectory, KeepLast = options.KeepLastCheckpoints, Logger = logger });
         var contents = new CheckpointContents
         {
             Modules = new Dictionary<string, nn.Module> { ["unet"] = Model },

@@ -68,7 +68,7 @@ public sealed record DiffusionTrainerOptions
     /// <summary>How many of the newest checkpoints are kept.</summary>
     /// <value>The default value is 3.</value>
     [Range(1, 1000)]
-    public int KeepCheckpoints { get; init; } = 3;
+    public int KeepLastCheckpoints { get; init; } = 3;
 
     /// <summary>Seed of every random draw of the run (noise, timesteps, conditioning dropout, data order, dropout layers).</summary>
     /// <value>The default value is 0.</value>

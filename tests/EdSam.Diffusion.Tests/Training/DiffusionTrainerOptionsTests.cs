@@ -19,7 +19,7 @@ public class DiffusionTrainerOptionsTests
         options.ConditioningDropout.Should().Be(0.1);
         options.CheckpointEvery.Should().Be(1000);
         options.CheckpointDirectory.Should().BeNull();
-        options.KeepCheckpoints.Should().Be(3);
+        options.KeepLastCheckpoints.Should().Be(3);
         options.Seed.Should().Be(0);
         options.Device.Should().BeNull();
     }
