@@ -33,12 +33,14 @@ public sealed record TeacherCacheIdentity(string Teacher, string WeightsHash, st
     }
 
     /// <summary>Checks that every field is non-empty.</summary>
-    /// <exception cref="ArgumentException">A field is null or blank; the message lists every one.</exception>
-    public void Validate()
+    /// <exception cref="OptionsValidationException">A field is null or blank; the message lists every one.</exception>
+    /// <returns>This instance, so a record can be validated where it is built.</returns>
+    public TeacherCacheIdentity Validate()
     {
         var blank = new[] { (nameof(Teacher), Teacher), (nameof(WeightsHash), WeightsHash), (nameof(Preprocessing), Preprocessing) }
             .Where(f => string.IsNullOrWhiteSpace(f.Item2)).Select(f => f.Item1).ToList();
         if (blank.Count > 0)
             throw new OptionsValidationException(nameof(TeacherCacheIdentity), [$"{string.Join(", ", blank)} must not be empty (they decide whether a cache is stale)."]);
+        return this;
     }
 }

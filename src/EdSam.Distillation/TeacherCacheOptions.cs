@@ -18,9 +18,11 @@ public sealed record TeacherCacheOptions
     public ILogger? Logger { get; init; }
 
     /// <summary>Checks every property and reports all problems at once.</summary>
-    /// <exception cref="ArgumentException">A property is invalid.</exception>
-    public void Validate()
+    /// <exception cref="OptionsValidationException">A property is invalid.</exception>
+    /// <returns>This instance, so a record can be validated where it is built.</returns>
+    public TeacherCacheOptions Validate()
     {
         if (BatchSize < 1) throw new OptionsValidationException(nameof(TeacherCacheOptions), [$"BatchSize: must be positive; got {BatchSize}."]);
+        return this;
     }
 }

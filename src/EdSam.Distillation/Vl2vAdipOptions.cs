@@ -157,8 +157,9 @@ public sealed record Vl2vAdipOptions
     public ILogger? Logger { get; init; }
 
     /// <summary>Checks every option and reports all problems at once.</summary>
-    /// <exception cref="ArgumentException">One or more options are invalid; the message lists each.</exception>
-    public void Validate()
+    /// <exception cref="OptionsValidationException">One or more options are invalid; the message lists each.</exception>
+    /// <returns>This instance, so a record can be validated where it is built.</returns>
+    public Vl2vAdipOptions Validate()
     {
         var errors = new List<string>();
         if (Teacher is null) errors.Add("Teacher: a CLIP model is required.");
@@ -193,6 +194,7 @@ public sealed record Vl2vAdipOptions
             catch (ArgumentException e) { errors.Add("Swad: " + e.Message); }
         }
         OptionsValidationException.ThrowIfAny("Vl2vAdipOptions", errors);
+        return this;
     }
 }
 

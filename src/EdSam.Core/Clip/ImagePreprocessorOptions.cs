@@ -68,7 +68,8 @@ public sealed record ImagePreprocessorOptions
     public ImageDecodeOptions Decode { get; init; } = ImageDecodeOptions.Default;
 
     /// <summary>Throws <see cref="ArgumentException"/> listing every invalid property at once.</summary>
-    public void Validate()
+    /// <returns>This instance, so a record can be validated where it is built.</returns>
+    public ImagePreprocessorOptions Validate()
     {
         var errors = new List<string>();
         if (ResizeSize < 1) errors.Add($"ResizeSize must be at least 1 pixel (was {ResizeSize}).");
@@ -85,6 +86,7 @@ public sealed record ImagePreprocessorOptions
             catch (ArgumentException ex) { errors.Add(ex.Message); }
         }
         OptionsValidationException.ThrowIfAny("ImagePreprocessorOptions", errors);
+        return this;
     }
 
     private static string FormatList(IReadOnlyList<float>? values)

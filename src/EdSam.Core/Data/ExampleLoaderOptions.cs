@@ -55,8 +55,9 @@ public sealed record ExampleLoaderOptions
     public bool DisposeBatches { get; init; } = true;
 
     /// <summary>Checks every option and reports all errors at once.</summary>
-    /// <exception cref="ArgumentException">One or more options are invalid; the message lists each.</exception>
-    public void Validate()
+    /// <exception cref="OptionsValidationException">One or more options are invalid; the message lists each.</exception>
+    /// <returns>This instance, so a record can be validated where it is built.</returns>
+    public ExampleLoaderOptions Validate()
     {
         var errors = new List<string>();
         if (BatchSize < 1) errors.Add($"BatchSize must be at least 1 (was {BatchSize}).");
@@ -64,5 +65,6 @@ public sealed record ExampleLoaderOptions
         if (Workers < 1) errors.Add($"Workers must be at least 1 (was {Workers}).");
         if (!Enum.IsDefined(BadInputPolicy)) errors.Add($"BadInputPolicy {(int)BadInputPolicy} is not a defined value.");
         OptionsValidationException.ThrowIfAny("ExampleLoaderOptions", errors);
+        return this;
     }
 }

@@ -18,11 +18,13 @@ public sealed record ImageDecodeOptions
     public long MaxPixels { get; init; } = 178_956_970;
 
     /// <summary>Throws <see cref="ArgumentException"/> listing every invalid property.</summary>
-    public void Validate()
+    /// <returns>This instance, so a record can be validated where it is built.</returns>
+    public ImageDecodeOptions Validate()
     {
         var errors = new List<string>();
         if (!Enum.IsDefined(Alpha)) errors.Add($"Alpha must be one of {string.Join(", ", Enum.GetNames<AlphaHandling>())} (was {(int)Alpha}).");
         if (MaxPixels < 1) errors.Add($"MaxPixels must be at least 1 (was {MaxPixels}).");
         OptionsValidationException.ThrowIfAny("ImageDecodeOptions", errors);
+        return this;
     }
 }

@@ -19,12 +19,14 @@ public sealed record CheckpointOptions
     public ILogger? Logger { get; init; }
 
     /// <summary>Checks every option and reports all errors at once.</summary>
-    /// <exception cref="ArgumentException">One or more options are invalid; the message lists each.</exception>
-    public void Validate()
+    /// <exception cref="OptionsValidationException">One or more options are invalid; the message lists each.</exception>
+    /// <returns>This instance, so a record can be validated where it is built.</returns>
+    public CheckpointOptions Validate()
     {
         var errors = new List<string>();
         if (string.IsNullOrWhiteSpace(Directory)) errors.Add("Directory must name the checkpoint folder (was empty).");
         if (KeepLast < 1) errors.Add($"KeepLast must be at least 1 so the newest checkpoint survives (was {KeepLast}).");
         OptionsValidationException.ThrowIfAny("CheckpointOptions", errors);
+        return this;
     }
 }

@@ -16,14 +16,16 @@ public sealed record SwadWindowOptions
     public double ToleranceRatio { get; init; } = 0.3;
 
     /// <summary>Checks every option and reports all errors at once.</summary>
-    /// <exception cref="ArgumentException">One or more options are invalid; the message lists each.</exception>
-    public void Validate()
+    /// <exception cref="OptionsValidationException">One or more options are invalid; the message lists each.</exception>
+    /// <returns>This instance, so a record can be validated where it is built.</returns>
+    public SwadWindowOptions Validate()
     {
         var errors = new List<string>();
         if (ConvergeCount < 1) errors.Add($"ConvergeCount must be at least 1 (was {ConvergeCount}).");
         if (ToleranceCount < 1) errors.Add($"ToleranceCount must be at least 1 (was {ToleranceCount}).");
         if (!double.IsFinite(ToleranceRatio) || ToleranceRatio < 0) errors.Add($"ToleranceRatio must be finite and ≥ 0 (was {ToleranceRatio}).");
         OptionsValidationException.ThrowIfAny("SwadWindowOptions", errors);
+        return this;
     }
 }
 

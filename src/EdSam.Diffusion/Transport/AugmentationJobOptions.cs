@@ -26,8 +26,9 @@ public sealed record AugmentationJobOptions
     public string ShardPrefix { get; init; } = "edsam";
 
     /// <summary>Checks every option and reports all errors at once.</summary>
-    /// <exception cref="ArgumentException">One or more options are invalid; the message lists each.</exception>
-    public void Validate()
+    /// <exception cref="OptionsValidationException">One or more options are invalid; the message lists each.</exception>
+    /// <returns>This instance, so a record can be validated where it is built.</returns>
+    public AugmentationJobOptions Validate()
     {
         var errors = new List<string>();
         if (string.IsNullOrWhiteSpace(OutputDirectory)) errors.Add("OutputDirectory must name the output folder (was empty).");
@@ -37,5 +38,6 @@ public sealed record AugmentationJobOptions
         if (string.IsNullOrEmpty(ShardPrefix) || ShardPrefix.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || ShardPrefix.Contains('.'))
             errors.Add($"ShardPrefix must be a non-empty file-name part without dots (was '{ShardPrefix}').");
         OptionsValidationException.ThrowIfAny("AugmentationJobOptions", errors);
+        return this;
     }
 }

@@ -37,8 +37,9 @@ public sealed record ResNetConfig(ResNetBlockType Block, IReadOnlyList<int> Laye
     public int FeatureDim => Widths[^1] * Expansion;
 
     /// <summary>Checks every field and reports all problems at once.</summary>
-    /// <exception cref="ArgumentException">A field is out of range; the message lists every one.</exception>
-    public void Validate()
+    /// <exception cref="OptionsValidationException">A field is out of range; the message lists every one.</exception>
+    /// <returns>This instance, so a record can be validated where it is built.</returns>
+    public ResNetConfig Validate()
     {
         var errors = new List<string>();
         if (!Enum.IsDefined(Block)) errors.Add($"Block: {Block} is not a ResNetBlockType.");
@@ -49,5 +50,6 @@ public sealed record ResNetConfig(ResNetBlockType Block, IReadOnlyList<int> Laye
         if (StemWidth < 1) errors.Add($"StemWidth: must be positive; got {StemWidth}.");
         if (NumClasses < 1) errors.Add($"NumClasses: must be positive; got {NumClasses}.");
         OptionsValidationException.ThrowIfAny("ResNetConfig", errors);
+        return this;
     }
 }

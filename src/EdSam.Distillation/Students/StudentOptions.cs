@@ -38,12 +38,14 @@ public sealed record StudentOptions
     public ILogger? Logger { get; init; }
 
     /// <summary>Checks every property and reports all problems at once.</summary>
-    /// <exception cref="ArgumentException">A property is invalid; the message lists every one.</exception>
-    public void Validate()
+    /// <exception cref="OptionsValidationException">A property is invalid; the message lists every one.</exception>
+    /// <returns>This instance, so a record can be validated where it is built.</returns>
+    public StudentOptions Validate()
     {
         var errors = new List<string>();
         if (WeightsPath is not null && string.IsNullOrWhiteSpace(WeightsPath)) errors.Add("WeightsPath: must be null (random initialisation) or a file path; got an empty string.");
         if (ImageSize is < 1) errors.Add($"ImageSize: must be positive; got {ImageSize}.");
         OptionsValidationException.ThrowIfAny("StudentOptions", errors);
+        return this;
     }
 }

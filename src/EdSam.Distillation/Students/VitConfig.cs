@@ -32,8 +32,9 @@ public sealed record VitConfig(int ImageSize, int PatchSize, int Width, int Dept
     public int MlpWidth => (int)(Width * MlpRatio);
 
     /// <summary>Checks every field and reports all problems at once.</summary>
-    /// <exception cref="ArgumentException">A field is out of range; the message lists every one.</exception>
-    public void Validate()
+    /// <exception cref="OptionsValidationException">A field is out of range; the message lists every one.</exception>
+    /// <returns>This instance, so a record can be validated where it is built.</returns>
+    public VitConfig Validate()
     {
         var errors = new List<string>();
         if (ImageSize < 1) errors.Add($"ImageSize: must be positive; got {ImageSize}.");
@@ -46,5 +47,6 @@ public sealed record VitConfig(int ImageSize, int PatchSize, int Width, int Dept
         if (!(MlpRatio > 0) || double.IsInfinity(MlpRatio) || Width * MlpRatio < 1) errors.Add($"MlpRatio: must be positive and give a hidden width ≥ 1; got {MlpRatio}.");
         if (NumClasses < 1) errors.Add($"NumClasses: must be positive; got {NumClasses}.");
         OptionsValidationException.ThrowIfAny("VitConfig", errors);
+        return this;
     }
 }

@@ -38,8 +38,9 @@ public sealed record CaptionTableOptions
     public ILogger? Logger { get; init; }
 
     /// <summary>Checks every option and reports all errors at once.</summary>
-    /// <exception cref="ArgumentException">One or more options are invalid; the message lists each.</exception>
-    public void Validate()
+    /// <exception cref="OptionsValidationException">One or more options are invalid; the message lists each.</exception>
+    /// <returns>This instance, so a record can be validated where it is built.</returns>
+    public CaptionTableOptions Validate()
     {
         var errors = new List<string>();
         if (Delimiter is '"' or '\r' or '\n') errors.Add($"Delimiter cannot be a quote or a line break (was {(int)Delimiter.Value}).");
@@ -47,5 +48,6 @@ public sealed record CaptionTableOptions
         if (ClassNames is { } names && names.Distinct(StringComparer.Ordinal).Count() != names.Count) errors.Add("ClassNames has duplicates.");
         if (!Enum.IsDefined(BadInputPolicy)) errors.Add($"BadInputPolicy {(int)BadInputPolicy} is not a defined value.");
         OptionsValidationException.ThrowIfAny("CaptionTableOptions", errors);
+        return this;
     }
 }

@@ -22,8 +22,9 @@ public sealed record DomainBedOptions
     public ILogger? Logger { get; init; }
 
     /// <summary>Checks every option and reports all errors at once.</summary>
-    /// <exception cref="ArgumentException">One or more options are invalid; the message lists each.</exception>
-    public void Validate()
+    /// <exception cref="OptionsValidationException">One or more options are invalid; the message lists each.</exception>
+    /// <returns>This instance, so a record can be validated where it is built.</returns>
+    public DomainBedOptions Validate()
     {
         var errors = new List<string>();
         if (ImageExtensions is null || ImageExtensions.Count == 0) errors.Add("ImageExtensions must list at least one extension.");
@@ -31,5 +32,6 @@ public sealed record DomainBedOptions
         if (!Enum.IsDefined(BadInputPolicy)) errors.Add($"BadInputPolicy {(int)BadInputPolicy} is not a defined value.");
         if (Name is { Length: 0 }) errors.Add("Name must be null or non-empty.");
         OptionsValidationException.ThrowIfAny("DomainBedOptions", errors);
+        return this;
     }
 }

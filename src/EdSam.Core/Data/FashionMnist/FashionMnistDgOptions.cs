@@ -39,8 +39,9 @@ public sealed record FashionMnistDgOptions
     public bool DisjointDomains { get; init; } = true;
 
     /// <summary>Checks every option and reports all errors at once.</summary>
-    /// <exception cref="ArgumentException">One or more options are invalid; the message lists each.</exception>
-    public void Validate()
+    /// <exception cref="OptionsValidationException">One or more options are invalid; the message lists each.</exception>
+    /// <returns>This instance, so a record can be validated where it is built.</returns>
+    public FashionMnistDgOptions Validate()
     {
         var errors = new List<string>();
         if (!Enum.IsDefined(Source)) errors.Add($"Source {(int)Source} is not a defined value.");
@@ -56,5 +57,6 @@ public sealed record FashionMnistDgOptions
             if (Domains.Count < 2) errors.Add($"Domains must list at least two domains (leave-one-domain-out needs a source and a target); got {Domains.Count}.");
         }
         OptionsValidationException.ThrowIfAny("FashionMnistDgOptions", errors);
+        return this;
     }
 }

@@ -28,8 +28,9 @@ public sealed record WebDatasetOptions
     public ILogger? Logger { get; init; }
 
     /// <summary>Checks every option and reports all errors at once.</summary>
-    /// <exception cref="ArgumentException">One or more options are invalid; the message lists each.</exception>
-    public void Validate()
+    /// <exception cref="OptionsValidationException">One or more options are invalid; the message lists each.</exception>
+    /// <returns>This instance, so a record can be validated where it is built.</returns>
+    public WebDatasetOptions Validate()
     {
         var errors = new List<string>();
         if (ShardCount < 1) errors.Add($"ShardCount must be at least 1 (was {ShardCount}).");
@@ -38,5 +39,6 @@ public sealed record WebDatasetOptions
         else if (ImageExtensions.Any(e => string.IsNullOrEmpty(e) || e.StartsWith('.'))) errors.Add("ImageExtensions are written without a dot (\"jpg\").");
         if (!Enum.IsDefined(BadInputPolicy)) errors.Add($"BadInputPolicy {(int)BadInputPolicy} is not a defined value.");
         OptionsValidationException.ThrowIfAny("WebDatasetOptions", errors);
+        return this;
     }
 }

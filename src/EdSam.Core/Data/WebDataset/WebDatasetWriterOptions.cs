@@ -17,8 +17,9 @@ public sealed record WebDatasetWriterOptions
     public string ShardNameFormat { get; init; } = "{0:D6}.tar";
 
     /// <summary>Checks every option and reports all errors at once.</summary>
-    /// <exception cref="ArgumentException">One or more options are invalid; the message lists each.</exception>
-    public void Validate()
+    /// <exception cref="OptionsValidationException">One or more options are invalid; the message lists each.</exception>
+    /// <returns>This instance, so a record can be validated where it is built.</returns>
+    public WebDatasetWriterOptions Validate()
     {
         var errors = new List<string>();
         if (MaxSamplesPerShard < 1) errors.Add($"MaxSamplesPerShard must be at least 1 (was {MaxSamplesPerShard}).");
@@ -38,5 +39,6 @@ public sealed record WebDatasetWriterOptions
             }
         }
         OptionsValidationException.ThrowIfAny("WebDatasetWriterOptions", errors);
+        return this;
     }
 }

@@ -66,7 +66,8 @@ public sealed record HubOptions
     }
 
     /// <summary>Throws <see cref="ArgumentException"/> listing every invalid property at once.</summary>
-    public void Validate()
+    /// <returns>This instance, so a record can be validated where it is built.</returns>
+    public HubOptions Validate()
     {
         var errors = new List<string>();
         if (!Uri.TryCreate(Endpoint, UriKind.Absolute, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
@@ -78,6 +79,7 @@ public sealed record HubOptions
             errors.Add($"Timeout must be positive or Timeout.InfiniteTimeSpan (was {Timeout}).");
         if (MaxAttempts < 1) errors.Add($"MaxAttempts must be at least 1 (was {MaxAttempts}).");
         OptionsValidationException.ThrowIfAny("HubOptions", errors);
+        return this;
     }
 
     private static string DefaultCacheDirectory(string? edsamCache)
