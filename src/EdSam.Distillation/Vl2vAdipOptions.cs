@@ -47,7 +47,13 @@ public sealed record Vl2vAdipOptions
     /// <value>The default value is null (the teacher's image size).</value>
     public int? StudentImageSize { get; init; }
 
-    /// <summary>Pixel normalisation of the student's input (the teacher always gets CLIP's). VL2V-SD always uses CLIP's.</summary>
+    /// <summary>Pixel normalisation of the teacher's input: the teacher checkpoint's own mean/std (for a loaded checkpoint,
+    /// <c>new Normalize(preprocessing.Mean, preprocessing.Std)</c> from <c>ClipPretrainedFiles.ReadPreprocessorOptions</c>).
+    /// VL2V-SD's student, which is the teacher's image tower, gets it too.</summary>
+    /// <value>The default value is <see cref="Normalize.Clip"/> (OpenAI's mean/std, which OpenAI and most OpenCLIP checkpoints use).</value>
+    public Normalize TeacherNormalization { get; init; } = Normalize.Clip;
+
+    /// <summary>Pixel normalisation of the student's input. VL2V-SD uses <see cref="TeacherNormalization"/>.</summary>
     /// <value>The default value is <see cref="Normalize.ImageNet"/> (what ImageNet-pretrained students were trained with).</value>
     public Normalize StudentNormalization { get; init; } = Normalize.ImageNet;
 

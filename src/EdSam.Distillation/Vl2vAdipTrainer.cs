@@ -153,7 +153,7 @@ public sealed class Vl2vAdipTrainer
             _logger = options.Logger;
             _size = _teacher.ImageSize;
             _studentSize = options.Method == DistillationMethod.Vl2vSd ? _size : options.StudentImageSize ?? _size;
-            _studentNormalization = options.Method == DistillationMethod.Vl2vSd ? Normalize.Clip : options.StudentNormalization;
+            _studentNormalization = options.Method == DistillationMethod.Vl2vSd ? options.TeacherNormalization : options.StudentNormalization;
         }
 
         private DistillationMethod Method => _options.Method;
@@ -249,7 +249,7 @@ public sealed class Vl2vAdipTrainer
                 var byKey = examples.GroupBy(e => e.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
                 var identity = _options.TeacherIdentity! with
                 {
-                    Preprocessing = $"{_options.TeacherIdentity!.Preprocessing}; EdSam VL2V-ADiP evaluation: resize {_size} + centre crop {_size}, CLIP mean/std",
+                    Preprocessing = $"{_options.TeacherIdentity!.Preprocessing}; EdSam VL2V-ADiP evaluation: resize {_size} + centre crop {_size}, {Describe(_options.TeacherNormalization)}",
                 };
                 var transform = DistillationData.Evaluation(_size);
                 using var cache = TeacherEmbeddingCache.LoadOrBuild(cachePath, identity, examples.Select(e => e.Key).ToArray(),
@@ -257,7 +257,7 @@ public sealed class Vl2vAdipTrainer
                     {
                         using var scope = NewDisposeScope();
                         var images = DistillationData.LoadImages(keys.Select(k => byKey[k]).ToArray(), transform, _ => 0, _device, _options.Workers);
-                        return scope.MoveToOuter(DistillationData.Normalized(images, Normalize.Clip));
+                        return scope.MoveToOuter(DistillationData.Normalized(images, _options.TeacherNormalization));
                     },
                     _teacher, new TeacherCacheOptions { BatchSize = _options.EvaluationBatchSize, Logger = _logger }, _options.CancellationToken);
                 using var raw = cache.Get(examples.Select(e => e.Key).ToArray());
@@ -293,7 +293,7 @@ public sealed class Vl2vAdipTrainer
 
         /// <summary>I(x): the teacher's L2-normalised image embedding of pixels in [0, 1] (no gradient; call under no_grad).</summary>
         private Tensor TeacherEmbed(Tensor images01) =>
-            nn.functional.normalize(_teacher.EncodeImage(DistillationData.Normalized(images01, Normalize.Clip)).to(ScalarType.Float32), dim: -1);
+            nn.functional.normalize(_teacher.EncodeImage(DistillationData.Normalized(images01, _options.TeacherNormalization)).to(ScalarType.Float32), dim: -1);
 
         private enum Stage { Align, Distill }
 
@@ -345,10 +345,15 @@ public sealed class Vl2vAdipTrainer
 
         /// <summary>The settings that decide what a stage's checkpoints hold: a checkpoint written under other values is
         /// not resumed (the data split, method, student, loss, optimiser, schedule, augmentation and averaging).</summary>
+        private static string Describe(Normalize normalize)
+        {
+            static string List(IEnumerable<double> values) => string.Join(" ", values.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
+            return $"mean {List(normalize.Mean)}, std {List(normalize.Std)}";
+        }
+
         private RunIdentity RunIdentityOf(Stage stage)
         {
             var o = _options;
-            static string List(IEnumerable<double> values) => string.Join(" ", values.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
             return new RunIdentity()
                 .Add("TestDomain", _split.TestDomain)
                 .Add("SourceExamples", _split.Train.Count)
@@ -357,7 +362,8 @@ public sealed class Vl2vAdipTrainer
                 .Add(nameof(o.Student), o.Student.ToString())
                 .Add(nameof(o.StudentWeightsPath), o.StudentWeightsPath is null ? "random init" : Path.GetFileName(o.StudentWeightsPath))
                 .Add(nameof(o.StudentImageSize), _studentSize)
-                .Add(nameof(o.StudentNormalization), $"mean {List(_studentNormalization.Mean)}, std {List(_studentNormalization.Std)}")
+                .Add(nameof(o.StudentNormalization), Describe(_studentNormalization))
+                .Add(nameof(o.TeacherNormalization), Describe(o.TeacherNormalization))
                 .Add("Prompts", string.Join(" | ", o.Templates ?? TextClassifier.Templates(o.Prompts, _split.SourceDomains)))
                 .Add(nameof(o.Lambda), o.Lambda)
                 .Add(nameof(o.KdTemperature), o.KdTemperature)

@@ -142,6 +142,27 @@ public sealed class Vl2vAdipTrainerTests
     }
 
     [Fact]
+    public void The_teacher_sees_its_own_normalisation()
+    {
+        using var teacher = TinySetup.Teacher();
+        var split = TinySetup.Split();
+        var options = TinySetup.Options(teacher) with { AlignSteps = 2, DistillSteps = 2 };
+        List<double> Losses(Vl2vAdipOptions o)
+        {
+            var losses = new List<double>();
+            using var model = new Vl2vAdipTrainer(o).Fit(split, new SyncProgress(p => losses.Add(p.Loss)));
+            return losses;
+        }
+
+        var byDefault = Losses(options);
+        var explicitClip = Losses(options with { TeacherNormalization = EdSam.Data.Augmentation.Normalize.Clip });
+        var imageNet = Losses(options with { TeacherNormalization = EdSam.Data.Augmentation.Normalize.ImageNet });
+
+        explicitClip.Should().Equal(byDefault, "CLIP's mean/std is the default");
+        imageNet[0].Should().NotBe(byDefault[0], "the distillation target I(x) is the teacher's embedding of its normalised input");
+    }
+
+    [Fact]
     public void A_checkpoint_of_other_settings_is_refused_and_one_without_recorded_settings_resumes()
     {
         using var teacher = TinySetup.Teacher();

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using EdSam.Data;
+using EdSam.Data.Augmentation;
 using EdSam.Distillation;
 using EdSam.Distillation.Students;
 
@@ -51,6 +52,8 @@ internal static class DistillCommand
             var options = new Vl2vAdipOptions
             {
                 Teacher = teacher.Model,
+                TeacherNormalization = new Normalize(teacher.Preprocessor.Options.Mean.Select(v => (double)v).ToArray(),
+                    teacher.Preprocessor.Options.Std.Select(v => (double)v).ToArray()),   // the checkpoint's own mean/std
                 Tokenize = teacher.Tokenize,
                 Method = parse.GetValue(method),
                 Student = parse.GetValue(student),

@@ -21,18 +21,19 @@ public static class ClipZeroShotBaseline
     /// <param name="templates">Prompt templates; <see cref="TextClassifier.PhotoTemplate"/> when null.</param>
     /// <param name="batchSize">Images per forward pass.</param>
     /// <param name="cancellationToken">Stops between batches.</param>
+    /// <param name="normalization">The teacher's pixel mean/std; <see cref="Normalize.Clip"/> when null.</param>
     /// <returns>The accuracies.</returns>
     /// <exception cref="ClipTokenizerMismatchException">The tokenizer's vocabulary is larger than the teacher's <c>text_cfg.vocab_size</c>.</exception>
     /// <exception cref="ArgumentException">No examples or class names, or an example without a label.</exception>
     public static ClassificationResult Evaluate(ClipModel teacher, ClipTokenizer tokenizer,
         IReadOnlyList<string> classNames, IReadOnlyList<Example> examples, IReadOnlyList<string>? templates = null,
-        int batchSize = 64, CancellationToken cancellationToken = default)
+        int batchSize = 64, CancellationToken cancellationToken = default, Normalize? normalization = null)
     {
         ArgumentNullException.ThrowIfNull(teacher);
         ArgumentNullException.ThrowIfNull(tokenizer);
         ClipVocabulary.EnsureFits(tokenizer, teacher);
         return Evaluate(teacher, prompts => tokenizer.Tokenize(prompts, teacher.ContextLength, truncate: true),
-            classNames, examples, templates, batchSize, cancellationToken);
+            classNames, examples, templates, batchSize, cancellationToken, normalization);
     }
 
     /// <summary>Top-1 zero-shot accuracy of <paramref name="teacher"/> on labelled examples, overall and per domain.</summary>
@@ -43,22 +44,24 @@ public static class ClipZeroShotBaseline
     /// <param name="templates">Prompt templates; <see cref="TextClassifier.PhotoTemplate"/> when null.</param>
     /// <param name="batchSize">Images per forward pass.</param>
     /// <param name="cancellationToken">Stops between batches.</param>
+    /// <param name="normalization">The teacher's pixel mean/std; <see cref="Normalize.Clip"/> when null.</param>
     /// <returns>The accuracies.</returns>
     /// <exception cref="ClipTokenizerMismatchException">The first prompts tokenized hold an id outside the teacher's vocabulary.</exception>
     /// <exception cref="ArgumentException">No examples or class names, or an example without a label.</exception>
     public static ClassificationResult Evaluate(ClipModel teacher, Func<IReadOnlyList<string>, Tensor> tokenize,
         IReadOnlyList<string> classNames, IReadOnlyList<Example> examples, IReadOnlyList<string>? templates = null,
-        int batchSize = 64, CancellationToken cancellationToken = default)
+        int batchSize = 64, CancellationToken cancellationToken = default, Normalize? normalization = null)
     {
         ArgumentNullException.ThrowIfNull(teacher);
         ArgumentNullException.ThrowIfNull(examples);
+        normalization ??= Normalize.Clip;
         using var head = TextClassifier.Create(teacher, tokenize, classNames, templates ?? [TextClassifier.PhotoTemplate]);
         var device = teacher.parameters().First().device;
         head.to(device);
         return DistillationData.Accuracy(examples, teacher.ImageSize, batchSize, device, images =>
         {
             using var inference = inference_mode();
-            return head.call(teacher.EncodeImage(DistillationData.Normalized(images, Normalize.Clip)).to(ScalarType.Float32)).argmax(-1);
+            return head.call(teacher.EncodeImage(DistillationData.Normalized(images, normalization)).to(ScalarType.Float32)).argmax(-1);
         }, cancellationToken);
     }
 }
