@@ -60,15 +60,15 @@ public sealed class DiffusionTrainer
     /// <param name="images">float [M, C, H, W] in [0, 1].</param>
     /// <param name="labels">int64 [M] class labels (−1 = unlabelled), or null.</param>
     /// <param name="textEmbeddings">float [M, D] text features, or null.</param>
-    /// <param name="cancellationToken">Stops after the current step; a checkpoint is written first when checkpoints are on.</param>
     /// <param name="progress">Receives a report after every step.</param>
+    /// <param name="cancellationToken">Stops after the current step; a checkpoint is written first when checkpoints are on.</param>
     /// <returns>The losses of the steps run by this call.</returns>
     /// <exception cref="OperationCanceledException">Cancelled (after checkpointing).</exception>
     /// <exception cref="NonFiniteLossException">A loss was NaN or infinite (names the step and the last good checkpoint).</exception>
     /// <exception cref="ArgumentException">The data does not fit the model.</exception>
     /// <exception cref="CheckpointException">The checkpoint folder holds a checkpoint of a different model/optimiser.</exception>
     public DiffusionTrainingResult Fit(Tensor images, Tensor? labels = null, Tensor? textEmbeddings = null,
-        CancellationToken cancellationToken = default, IProgress<TrainingProgress>? progress = null)
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(images);
         var source = new TensorBatchSource(images, labels, textEmbeddings, Options.BatchSize, Options.Seed);
@@ -80,14 +80,14 @@ public sealed class DiffusionTrainer
     /// (completed steps) batches are skipped: for an exact resume the sequence must yield the same batches each time.
     /// </summary>
     /// <param name="batches">The batches (see <see cref="DiffusionBatch"/> for tensor ownership).</param>
-    /// <param name="cancellationToken">Stops after the current step; a checkpoint is written first when checkpoints are on.</param>
     /// <param name="progress">Receives a report after every step.</param>
+    /// <param name="cancellationToken">Stops after the current step; a checkpoint is written first when checkpoints are on.</param>
     /// <returns>The losses of the steps run by this call.</returns>
     /// <exception cref="OperationCanceledException">Cancelled (after checkpointing).</exception>
     /// <exception cref="NonFiniteLossException">A loss was NaN or infinite.</exception>
     /// <exception cref="ArgumentException">A batch does not fit the model, or the sequence is empty.</exception>
     /// <exception cref="CheckpointException">The checkpoint folder holds a checkpoint of a different model/optimiser.</exception>
-    public DiffusionTrainingResult Fit(IEnumerable<DiffusionBatch> batches, CancellationToken cancellationToken = default, IProgress<TrainingProgress>? progress = null)
+    public DiffusionTrainingResult Fit(IEnumerable<DiffusionBatch> batches, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batches);
         using var source = new EnumerableBatchSource(batches);
