@@ -259,16 +259,7 @@ public sealed class EdSamTrainer
             throw new ArgumentException($"Example '{unlabelled.Key}' has no label; accuracy needs labelled examples.", nameof(examples));
         model.eval();
         using var classifier = new ZeroShotClassifier(model, tokenize, classNames, templates);
-        long correct = 0;
-        for (int start = 0; start < examples.Count; start += batchSize)
-        {
-            using var scope = NewDisposeScope();
-            var batch = examples.Skip(start).Take(batchSize).ToArray();
-            var images = ParallelRows.Stack(batch.Length, i => LoadPreprocessed(batch[i].Image.Load(), classifier.Preprocessor), EvaluationWorkers);
-            long[] predicted = classifier.Predict(images).cpu().data<long>().ToArray();
-            correct += batch.Where((e, i) => e.Label == predicted[i]).Count();
-        }
-        return (double)correct / examples.Count;
+        return classifier.Evaluate(examples, batchSize).Accuracy;
     }
 
     /// <summary>Zero-shot accuracy with a CLIP tokenizer.</summary>
@@ -343,9 +334,6 @@ public sealed class EdSamTrainer
         var rowIndex = tensor(rows.Select(i => (long)i).ToArray(), device: device);
         return ClipContrastiveLoss.Compute(model.EncodeImage(images), text.index_select(0, rowIndex), logitScale);
     }
-
-    // Evaluation decodes on as many threads as training does by default (no options reach the static Evaluate).
-    private static readonly int EvaluationWorkers = Math.Min(4, Environment.ProcessorCount);
 
     // The augmentation draws of row `row` at step `step`: a pure function of (seed, step, row), so a resumed run repeats them.
     private Tensor Augmented(Tensor image, long step, int row)

@@ -78,20 +78,13 @@ internal static class DistillationData
     {
         if (examples.Count == 0) throw new ArgumentException("Evaluation needs at least one example.", nameof(examples));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        var correct = new Dictionary<string, (int Right, int Total)>(StringComparer.Ordinal);
+        var predicted = new long[examples.Count];
+        int done = 0;
         ForEachBatch(examples, size, batchSize, device, (_, slice, images) =>
         {
-            var labels = Labels(slice, CPU).data<long>().ToArray();
-            var predicted = predict(images).cpu().data<long>().ToArray();
-            for (int i = 0; i < slice.Count; i++)
-            {
-                string domain = slice[i].Domain ?? "";
-                var (right, total) = correct.GetValueOrDefault(domain);
-                correct[domain] = (right + (predicted[i] == labels[i] ? 1 : 0), total + 1);
-            }
+            predict(images).cpu().data<long>().ToArray().CopyTo(predicted, done);
+            done += slice.Count;
         }, cancellationToken);
-        int allRight = correct.Values.Sum(c => c.Right), all = correct.Values.Sum(c => c.Total);
-        return new ClassificationResult((double)allRight / all, all,
-            correct.ToDictionary(c => c.Key, c => (double)c.Value.Right / c.Value.Total, StringComparer.Ordinal));
+        return ClassificationResult.Score(examples, predicted);
     }
 }

@@ -32,8 +32,3 @@ public sealed record Vl2vAdipHistory(IReadOnlyList<Vl2vAdipEvaluation> Evaluatio
     public static Vl2vAdipHistory Empty { get; } = new([], []);
 }
 
-/// <summary>Accuracy of a model on a set of labelled examples.</summary>
-/// <param name="Accuracy">Top-1 accuracy in [0, 1].</param>
-/// <param name="Count">Examples evaluated.</param>
-/// <param name="AccuracyByDomain">Accuracy per <c>Example.Domain</c> (examples without a domain are under "").</param>
-public sealed record ClassificationResult(double Accuracy, int Count, IReadOnlyDictionary<string, double> AccuracyByDomain);

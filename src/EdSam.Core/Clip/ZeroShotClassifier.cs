@@ -145,6 +145,41 @@ public sealed class ZeroShotClassifier : IDisposable
         return indices.data<long>().ToArray().Select(i => ClassNames[(int)i]).ToArray();
     }
 
+    /// <summary>Zero-shot top-1 accuracy on labelled examples, overall and per domain. Each batch is decoded and
+    /// preprocessed on <paramref name="workers"/> threads, then classified.</summary>
+    /// <param name="examples">Labelled examples (labels index <see cref="ClassNames"/>).</param>
+    /// <param name="batchSize">Images per forward pass.</param>
+    /// <param name="workers">Threads that decode and preprocess; min(4, processor count) when null.</param>
+    /// <param name="cancellationToken">Stops between batches.</param>
+    /// <returns>The accuracies.</returns>
+    /// <exception cref="ArgumentException">No examples, or an example without a label (named by key).</exception>
+    /// <exception cref="EdSam.Imaging.ImageDecodeException">An image does not decode.</exception>
+    public Data.ClassificationResult Evaluate(IReadOnlyList<Data.Example> examples, int batchSize = 64, int? workers = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(examples);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        if (examples.Count == 0) throw new ArgumentException("Evaluation needs at least one example.", nameof(examples));
+        if (examples.FirstOrDefault(e => e.Label is null) is { } unlabelled)
+            throw new ArgumentException($"Example '{unlabelled.Key}' has no label; accuracy needs labelled examples.", nameof(examples));
+        int threads = workers ?? Math.Min(4, Environment.ProcessorCount);
+        var predicted = new long[examples.Count];
+        for (int start = 0; start < examples.Count; start += batchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var scope = torch.NewDisposeScope();
+            int count = Math.Min(batchSize, examples.Count - start);
+            int first = start;
+            var images = Data.ParallelRows.Stack(count, i =>
+            {
+                using var raw = examples[first + i].Image.Load();
+                return Preprocessor.Preprocess(raw);
+            }, threads);
+            Predict(images).data<long>().ToArray().CopyTo(predicted, start);
+        }
+        return Data.ClassificationResult.Score(examples, predicted);
+    }
+
     /// <inheritdoc />
     public void Dispose() => _classEmbeddings.Dispose();
 

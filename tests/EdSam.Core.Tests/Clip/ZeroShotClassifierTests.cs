@@ -151,4 +151,38 @@ public sealed class ZeroShotClassifierTests
         ZeroShotClassifier.Prompt("a photo of a {}.", "cat").Should().Be("a photo of a cat.");
         ZeroShotClassifier.Prompt("a {class} next to a {class}", "cat").Should().Be("a cat next to a cat");
     }
+
+    [SkippableFact]
+    public void Evaluate_scores_the_predictions_overall_and_per_domain_on_any_number_of_threads()
+    {
+        using var fixture = ClipFixture.Open("tiny-vit");
+        using ClipModel model = fixture.LoadModel();
+        using var classifier = new ZeroShotClassifier(model, TinyVocabTokenizer(model), Classes, Templates);
+        var generator = new Random(4);
+        var examples = Enumerable.Range(0, 10).Select(i =>
+        {
+            var pixels = rand(new long[] { 3, 40, 48 }, generator: new Generator((ulong)i + 1)).DetachFromDisposeScope();
+            return new EdSam.Data.Example($"img{i}", EdSam.Data.ImageSource.FromTensor(pixels, $"image {i}"))
+            {
+                Label = generator.Next(Classes.Length), Domain = i < 6 ? "photo" : "sketch",
+            };
+        }).ToArray();
+
+        var single = classifier.Evaluate(examples, batchSize: 4, workers: 1);
+        var parallel = classifier.Evaluate(examples, batchSize: 3, workers: 3);
+
+        // Independently: the same images through Predict in one batch, scored by hand.
+        using var scope = NewDisposeScope();
+        long[] predicted = classifier.Predict(stack(examples.Select(e => classifier.Preprocessor.Preprocess(e.Image.Load())).ToArray()))
+            .data<long>().ToArray();
+        double Accuracy(IEnumerable<int> rows) => rows.Average(i => predicted[i] == examples[i].Label ? 1.0 : 0.0);
+        single.Accuracy.Should().BeApproximately(Accuracy(Enumerable.Range(0, 10)), 1e-12);
+        single.AccuracyByDomain["photo"].Should().BeApproximately(Accuracy(Enumerable.Range(0, 6)), 1e-12);
+        single.AccuracyByDomain["sketch"].Should().BeApproximately(Accuracy(Enumerable.Range(6, 4)), 1e-12);
+        single.Count.Should().Be(10);
+        parallel.Should().BeEquivalentTo(single);
+
+        var unlabelled = () => classifier.Evaluate([examples[0] with { Label = null }]);
+        unlabelled.Should().Throw<ArgumentException>().WithMessage("*img0*no label*");
+    }
 }
