@@ -91,10 +91,12 @@ public sealed record EdSamOptions
     public ImagePreprocessorOptions? Preprocessing { get; init; }
 
     /// <summary>Threads that decode, augment and preprocess each batch's images (results do not depend on it: every
-    /// row's draws are keyed by step and row).</summary>
-    /// <value>The default value is min(4, processor count).</value>
+    /// row's draws are keyed by step and row). Raise it when decoding dominates — large JPEGs, a GPU waiting for
+    /// batches; on a CPU whose cores already run the model, extra workers compete with torch's own threads (the demo's
+    /// 24-px CLIP stages ran 1.4–1.7× slower with 2 on 2 cores).</summary>
+    /// <value>The default value is 1 (on the training thread).</value>
     [Range(1, 256)]
-    public int Workers { get; init; } = Math.Min(4, Environment.ProcessorCount);
+    public int Workers { get; init; } = 1;
 
     /// <summary>Where training runs; the model is moved there. CPU when null.</summary>
     /// <value>The default value is null (CPU).</value>

@@ -149,12 +149,13 @@ public sealed class ZeroShotClassifier : IDisposable
     /// preprocessed on <paramref name="workers"/> threads, then classified.</summary>
     /// <param name="examples">Labelled examples (labels index <see cref="ClassNames"/>).</param>
     /// <param name="batchSize">Images per forward pass.</param>
-    /// <param name="workers">Threads that decode and preprocess; min(4, processor count) when null.</param>
+    /// <param name="workers">Threads that decode and preprocess (more help with large files; on a busy CPU they compete
+    /// with torch's own threads).</param>
     /// <param name="cancellationToken">Stops between batches.</param>
     /// <returns>The accuracies.</returns>
     /// <exception cref="ArgumentException">No examples, or an example without a label (named by key).</exception>
     /// <exception cref="EdSam.Imaging.ImageDecodeException">An image does not decode.</exception>
-    public Data.ClassificationResult Evaluate(IReadOnlyList<Data.Example> examples, int batchSize = 64, int? workers = null,
+    public Data.ClassificationResult Evaluate(IReadOnlyList<Data.Example> examples, int batchSize = 64, int workers = 1,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(examples);
@@ -162,7 +163,7 @@ public sealed class ZeroShotClassifier : IDisposable
         if (examples.Count == 0) throw new ArgumentException("Evaluation needs at least one example.", nameof(examples));
         if (examples.FirstOrDefault(e => e.Label is null) is { } unlabelled)
             throw new ArgumentException($"Example '{unlabelled.Key}' has no label; accuracy needs labelled examples.", nameof(examples));
-        int threads = workers ?? Math.Min(4, Environment.ProcessorCount);
+        ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
         var predicted = new long[examples.Count];
         for (int start = 0; start < examples.Count; start += batchSize)
         {
@@ -174,7 +175,7 @@ public sealed class ZeroShotClassifier : IDisposable
             {
                 using var raw = examples[first + i].Image.Load();
                 return Preprocessor.Preprocess(raw);
-            }, threads);
+            }, workers);
             Predict(images).data<long>().ToArray().CopyTo(predicted, start);
         }
         return Data.ClassificationResult.Score(examples, predicted);
