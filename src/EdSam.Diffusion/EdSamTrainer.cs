@@ -315,9 +315,10 @@ public sealed class EdSamTrainer
             .Add(nameof(o.Epsilon), o.Epsilon)
             .Add(nameof(o.MaxGradientNorm), o.MaxGradientNorm)
             .Add(nameof(o.Augmentation), o.Augmentation?.GetType().Name ?? "none")
-            .Add(nameof(o.Preprocessing), o.Preprocessing is { } p
-                ? $"mean {string.Join(" ", p.Mean)}, std {string.Join(" ", p.Std)}, {p.Interpolation}, resize {p.ResizeSize}, crop {p.CropSize}"
-                : "CLIP");
+            // Numbers as invariant text: a checkpoint must resume on a machine with another culture.
+            .Add("PreprocessingMean", (o.Preprocessing?.Mean ?? ImagePreprocessorOptions.ClipMean).Select(v => (double)v))
+            .Add("PreprocessingStd", (o.Preprocessing?.Std ?? ImagePreprocessorOptions.ClipStd).Select(v => (double)v))
+            .Add("PreprocessingResize", o.Preprocessing is { } p ? $"{p.Interpolation} {p.ResizeSize} crop {p.CropSize}" : "CLIP default");
     }
 
     // L_CLIP(x*, p) over the examples that have an adversarial sample, against their captions' rows of `text`.

@@ -362,8 +362,8 @@ public sealed class Vl2vAdipTrainer
                 .Add(nameof(o.Student), o.Student.ToString())
                 .Add(nameof(o.StudentWeightsPath), o.StudentWeightsPath is null ? "random init" : Path.GetFileName(o.StudentWeightsPath))
                 .Add(nameof(o.StudentImageSize), _studentSize)
-                .Add(nameof(o.StudentNormalization), Describe(_studentNormalization))
-                .Add(nameof(o.TeacherNormalization), Describe(o.TeacherNormalization))
+                .Add("StudentMean", _studentNormalization.Mean).Add("StudentStd", _studentNormalization.Std)
+                .Add("TeacherMean", o.TeacherNormalization.Mean).Add("TeacherStd", o.TeacherNormalization.Std)
                 .Add("Prompts", string.Join(" | ", o.Templates ?? TextClassifier.Templates(o.Prompts, _split.SourceDomains)))
                 .Add(nameof(o.Lambda), o.Lambda)
                 .Add(nameof(o.KdTemperature), o.KdTemperature)
@@ -375,7 +375,10 @@ public sealed class Vl2vAdipTrainer
                 .Add(nameof(o.EvaluateEvery), o.EvaluateEvery)
                 .Add(nameof(o.Augment), o.Augment.ToString())
                 .Add(nameof(o.UseSwad), o.UseSwad.ToString())
-                .Add(nameof(o.Swad), o.Swad.ToString());
+                // Numbers as invariant text (a record's ToString follows the current culture): checkpoints move between machines.
+                .Add("SwadConvergeCount", o.Swad.ConvergeCount)
+                .Add("SwadToleranceCount", o.Swad.ToleranceCount)
+                .Add("SwadToleranceRatio", o.Swad.ToleranceRatio);
         }
 
         private void RunStage(Stage stage)

@@ -40,6 +40,16 @@ public sealed class RunIdentity
     /// <returns>This instance.</returns>
     public RunIdentity Add(string name, double value) => Add(name, value.ToString("R", CultureInfo.InvariantCulture));
 
+    /// <summary>Adds a list of numbers (a mean/std triple, …) as invariant round-trip text separated by spaces.</summary>
+    /// <param name="name">The setting's name.</param>
+    /// <param name="values">Its values.</param>
+    /// <returns>This instance.</returns>
+    public RunIdentity Add(string name, IEnumerable<double> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        return Add(name, string.Join(" ", values.Select(v => v.ToString("R", CultureInfo.InvariantCulture))));
+    }
+
     /// <summary>Adds an integer setting.</summary>
     /// <param name="name">The setting's name.</param>
     /// <param name="value">Its value.</param>

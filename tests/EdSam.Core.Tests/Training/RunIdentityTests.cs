@@ -15,6 +15,25 @@ public sealed class RunIdentityTests
     }
 
     [Fact]
+    public void Numbers_are_written_the_same_in_every_culture()
+    {
+        var culture = System.Globalization.CultureInfo.CurrentCulture;
+        try
+        {
+            System.Globalization.CultureInfo.CurrentCulture = new System.Globalization.CultureInfo("de-DE");   // decimal comma
+            var german = new RunIdentity().Add("Ratio", 0.3).Add("Mean", [0.5, 0.25]).Settings;
+            System.Globalization.CultureInfo.CurrentCulture = System.Globalization.CultureInfo.InvariantCulture;
+
+            german.Should().Equal(new Dictionary<string, string> { ["Ratio"] = "0.3", ["Mean"] = "0.5 0.25" });
+            new RunIdentity().Add("Ratio", 0.3).Add("Mean", [0.5, 0.25]).Differences(german).Should().BeEmpty();
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = culture;
+        }
+    }
+
+    [Fact]
     public void Each_differing_setting_is_named_with_old_and_new_value_in_order()
     {
         var saved = new RunIdentity().Add("LearningRate", 2e-3).Add("Epochs", 10).Add("Source", "generated on the fly").Settings;
